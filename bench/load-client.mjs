@@ -1,0 +1,322 @@
+#!/usr/bin/env node
+/**
+ * Loopback HTTP load client that accounts for every request it sends.
+ *
+ * Used by integration tests and benchmarks to prove "zero failed requests
+ * during an upgrade". No dependencies beyond node: built-ins.
+ *
+ * CLI:
+ *   node bench/load-client.mjs --url http://127.0.0.1:PORT/path
+ *     [--keepalive 4] [--fresh 2] [--duration-ms 10000] [--max-requests 500000]
+ *     [--timeout-ms 10000]
+ *
+ * Contracts:
+ * - Only loopback targets (127.0.0.0/8, localhost, ::1) over http:. Bad
+ *   arguments print one line on stderr and exit with code 2.
+ * - Every request is recorded exactly once, as OK (2xx status and body read
+ *   to the end) or as a failure of one kind: the error's `code`, `timeout`,
+ *   `status-<n>`, or `error:<message>`. Requests are never retried.
+ * - The final report is ONE JSON line on stdout; exit code is 0 whatever the
+ *   failure count (the caller judges).
+ * - IPC (when forked): in `stop`, `snapshot`, `windows`; out `started`,
+ *   `snapshot`, `report`. After `report` the channel is disconnected.
+ * - All times are ms since client start, rounded to 0.1 ms. Latency figures
+ *   cover every request (OK and failed) from send to settle.
+ */
+import http from 'node:http';
+import net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+
+const T0 = performance.now();
+/** @returns {number} ms since client start, unrounded */
+const now = () => performance.now() - T0;
+/** @param {number} ms @returns {number} rounded to 0.1 ms */
+const r1 = (ms) => Math.round(ms * 10) / 10;
+
+/** @param {string} message one line; exits with code 2 @returns {never} */
+function usageError(message) {
+  process.stderr.write(`load-client: ${message}\n`);
+  process.exit(2);
+}
+
+/**
+ * Parse and validate the command line.
+ * @returns {{ url: URL, keepalive: number, fresh: number, durationMs: number,
+ *   maxRequests: number, timeoutMs: number }}
+ */
+function parseCli() {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      strict: true,
+      options: {
+        url: { type: 'string' },
+        keepalive: { type: 'string', default: '4' },
+        fresh: { type: 'string', default: '2' },
+        'duration-ms': { type: 'string', default: '10000' },
+        'max-requests': { type: 'string', default: '500000' },
+        'timeout-ms': { type: 'string', default: '10000' },
+      },
+    }));
+  } catch (err) {
+    usageError(String(/** @type {Error} */ (err).message).split('\n')[0]);
+  }
+  /** @param {string} name @param {number} min @param {number} max */
+  const int = (name, min, max) => {
+    const raw = values[name];
+    const n = Number(raw);
+    if (!/^\d+$/.test(raw) || n < min || n > max) usageError(`--${name} must be an integer in [${min}, ${max}], got "${raw}"`);
+    return n;
+  };
+  if (!values.url) usageError('--url is required');
+  const url = URL.canParse(values.url) ? new URL(values.url) : usageError(`invalid --url "${values.url}"`);
+  if (url.protocol !== 'http:') usageError(`only http: URLs are supported, got "${url.protocol}"`);
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const loopback = host === 'localhost' || host === '::1' || (net.isIPv4(host) && host.startsWith('127.'));
+  if (!loopback) usageError(`refusing non-loopback host "${url.hostname}"`);
+  const opts = {
+    url,
+    keepalive: int('keepalive', 0, 1000),
+    fresh: int('fresh', 0, 1000),
+    durationMs: int('duration-ms', 1, 600_000),
+    maxRequests: int('max-requests', 1, 10_000_000),
+    timeoutMs: int('timeout-ms', 1, 600_000),
+  };
+  if (opts.keepalive + opts.fresh === 0) usageError('need at least one loop (--keepalive or --fresh > 0)');
+  return opts;
+}
+
+/** Growable pair of Float64Arrays: request start time and duration, in ms. */
+class Samples {
+  n = 0;
+  start = new Float64Array(4096);
+  dur = new Float64Array(4096);
+  /** @param {number} startMs @param {number} durMs */
+  push(startMs, durMs) {
+    if (this.n === this.start.length) {
+      const grow = (a) => { const b = new Float64Array(a.length * 2); b.set(a); return b; };
+      [this.start, this.dur] = [grow(this.start), grow(this.dur)];
+    }
+    this.start[this.n] = startMs;
+    this.dur[this.n++] = durMs;
+  }
+}
+
+/**
+ * Nearest-rank percentile of an ascending-sorted array.
+ * @param {Float64Array} sorted @param {number} p in (0, 1]
+ * @returns {number | null}
+ */
+function percentile(sorted, p) {
+  if (sorted.length === 0) return null;
+  return r1(sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]);
+}
+
+/** @param {Float64Array} values unsorted; sorted in place */
+function summarize(values) {
+  values.sort();
+  return { count: values.length, p50: percentile(values, 0.5), p99: percentile(values, 0.99), max: values.length ? r1(values[values.length - 1]) : null };
+}
+
+const opts = parseCli();
+
+const stats = {
+  ok: 0,
+  failed: 0,
+  inFlight: 0,
+  issued: 0,
+  /** @type {Record<string, number>} */ failuresByKind: {},
+  byLoop: { keepalive: { total: 0, failed: 0 }, fresh: { total: 0, failed: 0 } },
+  /** @type {Record<string, number>} */ versions: {},
+  /** @type {Record<string, { firstMs: number, lastMs: number }>} */ versionSpans: {},
+  /** @type {Array<{ atMs: number, loop: string, kind: string, message: string }>} */ errors: [],
+};
+const samples = new Samples();
+/** @type {Array<[number, number]>} caller-supplied [startMs, endMs] windows */
+let windows = [];
+let stopping = false;
+let reported = false;
+
+/**
+ * Send one GET and settle with its outcome. Never rejects.
+ * @param {http.Agent | false} agent
+ * @param {Record<string, string>} headers
+ * @returns {Promise<{ ok: true, version: string } | { ok: false, kind: string, message: string }>}
+ */
+function requestOnce(agent, headers) {
+  return new Promise((resolve) => {
+    let settled = false;
+    let timedOut = false;
+    /** @type {NodeJS.Timeout | undefined} */
+    let timer;
+    const settle = (outcome) => {
+      if (!settled) { settled = true; clearTimeout(timer); resolve(outcome); }
+    };
+    const fail = (err) => {
+      const kind = timedOut ? 'timeout' : err.code ? String(err.code) : `error:${String(err.message).slice(0, 40)}`;
+      settle({ ok: false, kind, message: String(err.message) });
+    };
+    const req = http.request(opts.url, { method: 'GET', agent, headers }, (res) => {
+      let head = '';
+      let ended = false;
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => { if (head.length < 256) head += chunk; });
+      res.on('error', fail);
+      res.on('end', () => {
+        ended = true;
+        const status = res.statusCode ?? 0;
+        if (status < 200 || status > 299) return settle({ ok: false, kind: `status-${status}`, message: `HTTP ${status}` });
+        const header = res.headers['x-version'];
+        const version = (Array.isArray(header) ? header[0] : header) || head.trim().split(/\s+/)[0] || 'unknown';
+        settle({ ok: true, version });
+      });
+      res.on('close', () => {
+        if (!ended) fail(Object.assign(new Error('response closed before end of body'), { code: 'ECONNRESET' }));
+      });
+    });
+    timer = setTimeout(() => {
+      timedOut = true;
+      req.destroy(new Error(`no complete response within ${opts.timeoutMs} ms`));
+    }, opts.timeoutMs);
+    req.on('error', fail);
+    req.end();
+  });
+}
+
+/**
+ * Record one settled request.
+ * @param {'keepalive' | 'fresh'} loop @param {number} startMs @param {Awaited<ReturnType<typeof requestOnce>>} outcome
+ */
+function record(loop, startMs, outcome) {
+  const endMs = now();
+  samples.push(r1(startMs), endMs - startMs);
+  stats.byLoop[loop].total++;
+  if (outcome.ok) {
+    stats.ok++;
+    const v = outcome.version;
+    stats.versions[v] = (stats.versions[v] ?? 0) + 1;
+    const span = (stats.versionSpans[v] ??= { firstMs: r1(endMs), lastMs: r1(endMs) });
+    span.lastMs = r1(endMs);
+  } else {
+    stats.failed++;
+    stats.byLoop[loop].failed++;
+    stats.failuresByKind[outcome.kind] = (stats.failuresByKind[outcome.kind] ?? 0) + 1;
+    if (stats.errors.length < 20) stats.errors.push({ atMs: r1(endMs), loop, kind: outcome.kind, message: outcome.message });
+  }
+}
+
+/**
+ * One traffic loop: request after request until stop or the request budget
+ * is spent. The first request is issued synchronously on call.
+ * @param {'keepalive' | 'fresh'} loop @param {http.Agent | false} agent
+ */
+async function runLoop(loop, agent) {
+  /** @type {Record<string, string>} */
+  const headers = loop === 'fresh' ? { connection: 'close' } : {};
+  while (!stopping) {
+    if (stats.issued >= opts.maxRequests) return stop();
+    stats.issued++;
+    stats.inFlight++;
+    const startMs = now();
+    const outcome = await requestOnce(agent, headers);
+    stats.inFlight--;
+    record(loop, startMs, outcome);
+  }
+}
+
+/** @returns {{ total: number, ok: number, failed: number, inFlight: number, versions: Record<string, number>, elapsedMs: number }} */
+function snapshot() {
+  return { total: stats.ok + stats.failed, ok: stats.ok, failed: stats.failed, inFlight: stats.inFlight, versions: { ...stats.versions }, elapsedMs: r1(now()) };
+}
+
+/** Build the final report. A request is "inside" when [start, end] overlaps any window. */
+function buildReport() {
+  const n = samples.n;
+  const overall = summarize(samples.dur.slice(0, n));
+  let insideWindows = null;
+  let outsideWindows = null;
+  if (windows.length > 0) {
+    const inside = [];
+    const outside = [];
+    for (let i = 0; i < n; i++) {
+      const s = samples.start[i];
+      const e = s + samples.dur[i];
+      (windows.some(([a, b]) => s <= b && e >= a) ? inside : outside).push(samples.dur[i]);
+    }
+    const part = (arr) => { const { count, p99 } = summarize(Float64Array.from(arr)); return { p99, count }; };
+    insideWindows = part(inside);
+    outsideWindows = part(outside);
+  }
+  return {
+    total: stats.ok + stats.failed,
+    ok: stats.ok,
+    failed: stats.failed,
+    failuresByKind: stats.failuresByKind,
+    byLoop: stats.byLoop,
+    versions: stats.versions,
+    versionSpans: stats.versionSpans,
+    latencyMs: { p50: overall.p50, p99: overall.p99, max: overall.max, insideWindows, outsideWindows },
+    errors: stats.errors,
+    durationMs: r1(now()),
+  };
+}
+
+/** Print the report on stdout, send it over IPC (if any), then disconnect. */
+function emitReport(extra = {}) {
+  if (reported) return;
+  reported = true;
+  const report = { ...buildReport(), ...extra };
+  process.stdout.write(`${JSON.stringify(report)}\n`);
+  if (process.send && process.connected) {
+    process.send({ type: 'report', report }, () => { if (process.connected) process.disconnect(); });
+  }
+}
+
+const agents = [];
+const loops = [];
+/** @type {NodeJS.Timeout | undefined} */
+let durationTimer;
+
+/**
+ * Stop issuing requests, await the in-flight ones (each bounded by
+ * --timeout-ms), then report. Idempotent. Hard deadline (timeout + 5 s, only
+ * reached if the client itself misbehaves): report with `unsettled`, exit 1.
+ */
+function stop() {
+  if (stopping) return;
+  stopping = true;
+  clearTimeout(durationTimer);
+  setTimeout(() => {
+    const clean = reported;
+    emitReport({ unsettled: stats.inFlight });
+    process.exit(clean ? 0 : 1);
+  }, opts.timeoutMs + 5000).unref();
+  Promise.all(loops).then(() => {
+    for (const agent of agents) agent.destroy();
+    emitReport();
+  });
+}
+
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, stop);
+if (process.send) {
+  process.on('message', (/** @type {any} */ msg) => {
+    if (!msg || typeof msg !== 'object') return;
+    if (msg.type === 'stop') stop();
+    else if (msg.type === 'snapshot') { if (process.send && process.connected) process.send({ type: 'snapshot', snapshot: snapshot() }); }
+    else if (msg.type === 'windows' && Array.isArray(msg.windows)) {
+      windows = msg.windows.filter((w) => Array.isArray(w) && Number.isFinite(w[0]) && Number.isFinite(w[1])).map(([a, b]) => [Number(a), Number(b)]);
+    }
+  });
+  // An orphaned client (parent gone) stops instead of running to its deadline.
+  process.on('disconnect', stop);
+}
+
+durationTimer = setTimeout(stop, opts.durationMs);
+for (let i = 0; i < opts.keepalive; i++) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  agents.push(agent);
+  loops.push(runLoop('keepalive', agent));
+}
+for (let i = 0; i < opts.fresh; i++) loops.push(runLoop('fresh', false));
+if (process.send && process.connected) process.send({ type: 'started' });

@@ -1,0 +1,64 @@
+/**
+ * The small set of errors overseer throws. Each carries a stable string `code`
+ * (what the CLI maps to an exit code and what tests assert on) and, where one
+ * exists, the original error as `cause`.
+ */
+export type ErrorCode =
+  | 'ERR_INVALID_OPTION'
+  | 'ERR_LISTEN'
+  | 'ERR_ALREADY_RUNNING'
+  | 'ERR_PID_FILE'
+  | 'ERR_UPGRADE'
+  | 'ERR_IPC_TIMEOUT'
+  | 'ERR_IPC_CLOSED'
+  | 'ERR_IPC_REMOTE';
+
+export class OverseerError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** Bad user input: the message names the option and the value received. */
+export class ConfigError extends OverseerError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_INVALID_OPTION', message, options);
+  }
+}
+
+/** The master could not bind an address (in use, permission denied, ...). */
+export class ListenError extends OverseerError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_LISTEN', message, options);
+  }
+}
+
+export type UpgradeFailureReason =
+  | 'exited-before-ready'
+  | 'ready-timeout'
+  | 'activate-failed'
+  | 'missing-listeners'
+  | 'stopping';
+
+/** An upgrade that was rejected; the old generation keeps serving. */
+export class UpgradeError extends OverseerError {
+  readonly reason: UpgradeFailureReason;
+  constructor(reason: UpgradeFailureReason, message: string, options?: { cause?: unknown }) {
+    super('ERR_UPGRADE', message, options);
+    this.reason = reason;
+  }
+}
+
+/** An IPC request that got no reply in time, or whose channel closed. */
+export class IpcError extends OverseerError {}
+
+/** `errno`-style code of a Node system error, if it has one. */
+export function systemCode(error: unknown): string | undefined {
+  if (error && typeof error === 'object' && 'code' in error && typeof error.code === 'string') {
+    return error.code;
+  }
+  return undefined;
+}

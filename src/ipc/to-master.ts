@@ -1,0 +1,46 @@
+/**
+ * Messages a worker sends to the master. Adding a member here fails the build
+ * until the master's handler table handles it.
+ */
+import { type ListenAddress, isListenAddress } from './address.js';
+import { type Envelope, type Reply, isEnvelope, isReply } from './envelope.js';
+
+/**
+ * The app called `listen()` on this address. The master replies with the
+ * bound (not listening) handle it holds for that address, binding it first
+ * if it holds none yet; the reply's `result` is the bound `ListenAddress`.
+ */
+export type ListenRequest = Envelope<'listen'> & { readonly seq: number; readonly address: ListenAddress };
+
+/** Every server the app asked for is set up, or the app called `ready()`. */
+export type ReadyMessage = Envelope<'ready'> & { readonly listeners: readonly ListenAddress[] };
+
+/** Drain finished: no connection left, shutdown hooks settled; exiting now. */
+export type DrainedMessage = Envelope<'drained'> & { readonly durationMs: number };
+
+export type ToMaster = ListenRequest | ReadyMessage | DrainedMessage | Reply;
+export type ToMasterType = ToMaster['type'];
+
+/** PM2's convention: a bare `process.send('ready')` from the app. */
+export const PM2_READY = 'ready';
+
+/** Narrow untrusted input to a worker→master message, or `undefined`. */
+export function parseToMaster(value: unknown): ToMaster | undefined {
+  if (!isEnvelope(value)) return undefined;
+  switch (value.type) {
+    case 'listen':
+      return typeof value.seq === 'number' && isListenAddress(value.address)
+        ? (value as unknown as ListenRequest)
+        : undefined;
+    case 'ready':
+      return Array.isArray(value.listeners) && value.listeners.every(isListenAddress)
+        ? (value as unknown as ReadyMessage)
+        : undefined;
+    case 'drained':
+      return typeof value.durationMs === 'number' ? (value as unknown as DrainedMessage) : undefined;
+    case 'reply':
+      return isReply(value) ? (value as unknown as Reply) : undefined;
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * Creates a bound, NOT listening, server handle, the way Node's cluster
+ * primary does (lib/internal/cluster/shared_handle.js): the master never calls
+ * listen() on it, so it never accepts. Workers receive duplicates of the
+ * descriptor, and the first one to be activated puts the socket in the listen
+ * state; from then on the socket (and its accept queue) lives as long as the
+ * master's descriptor does, whether or not any worker is alive.
+ */
+import { lookup } from 'node:dns/promises';
+import { lstatSync, unlinkSync } from 'node:fs';
+import * as net from 'node:net';
+import { getSystemErrorName } from 'node:util';
+import { ListenError } from '../errors.js';
+import { type ListenAddress, formatAddress } from '../ipc/address.js';
+
+/** The native handle: only what the master uses of it. */
+export interface ServerHandle {
+  close(callback?: () => void): void;
+  getsockname?(out: Record<string, unknown>): number;
+}
+
+type CreateServerHandle = (
+  address: string | null,
+  port: number,
+  addressType: number,
+  fd?: number,
+  flags?: number,
+) => ServerHandle | number;
+
+const createServerHandle = (net as unknown as { _createServerHandle: CreateServerHandle })._createServerHandle;
+
+export interface Bound {
+  readonly handle: ServerHandle;
+  /** The address as bound: the real port when 0 was asked, the host chosen. */
+  readonly address: ListenAddress;
+}
+
+function fail(address: ListenAddress, errno: number): never {
+  const code = getSystemErrorName(errno);
+  const hint = code === 'EADDRINUSE' ? ' (address already in use)' : code === 'EACCES' ? ' (permission denied)' : '';
+  throw new ListenError(`cannot listen on ${formatAddress(address)}: ${code}${hint}`, {
+    cause: Object.assign(new Error(code), { code, errno }),
+  });
+}
+
+async function bindTcp(address: Extract<ListenAddress, { kind: 'tcp' }>): Promise<Bound> {
+  let candidates: Array<[string, number]>;
+  if (address.host === undefined) {
+    // As Node does for listen(port): the IPv6 wildcard (dual-stack) if IPv6 is there, else IPv4.
+    candidates = [['::', 6], ['0.0.0.0', 4]];
+  } else if (net.isIP(address.host)) {
+    candidates = [[address.host, net.isIP(address.host)]];
+  } else {
+    const found = await lookup(address.host).catch((cause: unknown) => {
+      throw new ListenError(`cannot listen on ${formatAddress(address)}: cannot resolve host`, { cause });
+    });
+    candidates = [[found.address, found.family]];
+  }
+  let errno = 0;
+  for (const [host, family] of candidates) {
+    const result = createServerHandle(host, address.port, family);
+    if (typeof result === 'number') {
+      errno = result;
+      if (getSystemErrorName(result) !== 'EAFNOSUPPORT' && getSystemErrorName(result) !== 'EADDRNOTAVAIL') break;
+      continue;
+    }
+    const out: Record<string, unknown> = {};
+    result.getsockname?.(out);
+    const port = typeof out.port === 'number' ? out.port : address.port;
+    return { handle: result, address: { kind: 'tcp', host, port } };
+  }
+  return fail(address, errno);
+}
+
+/** Is something accepting on this unix socket path? */
+function probeUnix(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(path);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+async function bindUnix(address: Extract<ListenAddress, { kind: 'unix' }>): Promise<Bound> {
+  const { path } = address;
+  if (Buffer.byteLength(path) > 107) {
+    throw new ListenError(`cannot listen on ${formatAddress(address)}: path is longer than the 107 bytes a unix socket allows`);
+  }
+  let stat;
+  try {
+    stat = lstatSync(path);
+  } catch {
+    // nothing there: the usual case
+  }
+  if (stat) {
+    if (!stat.isSocket()) throw new ListenError(`cannot listen on ${formatAddress(address)}: a file that is not a socket is in the way`);
+    if (await probeUnix(path)) throw new ListenError(`cannot listen on ${formatAddress(address)}: EADDRINUSE (another process is accepting on it)`);
+    unlinkSync(path); // a stale socket left by a process that died
+  }
+  const result = createServerHandle(path, -1, -1);
+  if (typeof result === 'number') return fail(address, result);
+  return { handle: result, address };
+}
+
+export function bindAddress(address: ListenAddress): Promise<Bound> {
+  return address.kind === 'unix' ? bindUnix(address) : bindTcp(address);
+}

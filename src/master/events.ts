@@ -1,0 +1,58 @@
+/**
+ * The facts the master reports, as one typed event map. The logger, the CLI
+ * and the tests all listen to these; each event name is also the `event`
+ * field of its log line.
+ */
+import type { ListenAddress } from '../ipc/address.js';
+import type { UpgradeFailureReason } from '../errors.js';
+import type { WorkerState } from './worker-state.js';
+
+export interface WorkerFacts {
+  readonly workerId: number;
+  readonly generation: number;
+  readonly slot: number;
+  readonly pid: number | undefined;
+}
+
+export type UpgradeResult =
+  | {
+      readonly ok: true;
+      readonly generation: number;
+      readonly pids: readonly (number | undefined)[];
+      readonly durationMs: number;
+    }
+  | {
+      readonly ok: false;
+      readonly generation: number | undefined;
+      readonly reason: UpgradeFailureReason;
+      readonly message: string;
+      readonly durationMs: number;
+      readonly code?: number | null;
+      readonly signal?: string | null;
+      readonly stderr?: readonly string[];
+    };
+
+export interface MasterEvents {
+  'master.started': [{ pid: number; listeners: ListenAddress[] }];
+  /** The first generation is entirely live. */
+  'master.ready': [{ generation: number; pids: (number | undefined)[] }];
+  'master.stopping': [{ reason: string; graceful: boolean }];
+  'master.stopped': [{ durationMs: number }];
+  'listener.bound': [WorkerFacts & { address: ListenAddress }];
+  'listener.unused': [{ address: ListenAddress }];
+  'worker.spawned': [WorkerFacts & { script: string; cwd: string }];
+  'worker.ready': [WorkerFacts & { startupMs: number }];
+  'worker.live': [WorkerFacts];
+  'worker.exited': [
+    WorkerFacts & { code: number | null; signal: string | null; state: WorkerState; expected: boolean; uptimeMs: number },
+  ];
+  'worker.start-failed': [WorkerFacts & { reason: string; code?: number | null; signal?: string | null }];
+  'worker.restart-scheduled': [{ generation: number; slot: number; delayMs: number; failures: number }];
+  'worker.message': [WorkerFacts & { kind: 'invalid' | 'foreign'; value: unknown }];
+  'upgrade.started': [{ generation: number; trigger: string }];
+  'upgrade.coalesced': [{ trigger: string }];
+  'upgrade.succeeded': [{ generation: number; previous: number | undefined; pids: (number | undefined)[]; durationMs: number }];
+  'upgrade.failed': [Extract<UpgradeResult, { ok: false }>];
+  'drain.started': [WorkerFacts & { reason: string }];
+  'drain.finished': [WorkerFacts & { durationMs: number; forced: string | undefined; code: number | null; signal: string | null }];
+}

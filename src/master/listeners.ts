@@ -1,0 +1,88 @@
+/**
+ * The master's listening sockets: bound at start-up (`--listen`) or on a
+ * worker's first request for an address not held yet, then held for the
+ * master's whole life, so the port stays bound and its backlog keeps queueing
+ * while no worker is alive. Closed only when the master stops.
+ */
+import { resolve } from 'node:path';
+import { type ListenAddress, formatAddress } from '../ipc/address.js';
+import { type Bound, bindAddress } from './bind.js';
+
+export interface HeldListener extends Bound {
+  /** Stable identity used to compare what generations listen on. */
+  readonly key: string;
+  /** Given with `--listen` (as opposed to bound on a worker's request). */
+  readonly configured: boolean;
+}
+
+export class Listeners {
+  readonly #held: HeldListener[] = [];
+  readonly #binding = new Map<string, Promise<HeldListener>>();
+  readonly #cwd: string;
+
+  constructor(cwd: string) {
+    this.#cwd = cwd;
+  }
+
+  get all(): readonly HeldListener[] {
+    return this.#held;
+  }
+
+  /** Bind every `--listen` address; on any failure close what was bound and throw. */
+  async bindConfigured(addresses: readonly ListenAddress[]): Promise<void> {
+    try {
+      for (const address of addresses) this.#hold(await bindAddress(address), true);
+    } catch (error) {
+      this.closeAll();
+      throw error;
+    }
+  }
+
+  /**
+   * The listener serving a worker's `listen()`. TCP is matched by port: the
+   * master's `--listen` decides the interface, so `listen(PORT)` and
+   * `listen(PORT, 'localhost')` both get the held socket. An address not held
+   * yet is bound now, once, however many workers ask at the same time.
+   */
+  acquire(requested: ListenAddress): Promise<HeldListener> {
+    const found = this.#match(requested);
+    if (found) return Promise.resolve(found);
+    const key = this.#requestKey(requested);
+    let pending = this.#binding.get(key);
+    if (!pending) {
+      pending = bindAddress(this.#absolute(requested))
+        .then((bound) => this.#hold(bound, false))
+        .finally(() => this.#binding.delete(key));
+      this.#binding.set(key, pending);
+    }
+    return pending;
+  }
+
+  /** Close every held socket (unix socket files are removed by libuv). */
+  closeAll(): void {
+    for (const listener of this.#held.splice(0)) listener.handle.close();
+  }
+
+  #hold(bound: Bound, configured: boolean): HeldListener {
+    const listener = { ...bound, key: formatAddress(bound.address), configured };
+    this.#held.push(listener);
+    return listener;
+  }
+
+  #absolute(address: ListenAddress): ListenAddress {
+    return address.kind === 'unix' ? { kind: 'unix', path: resolve(this.#cwd, address.path) } : address;
+  }
+
+  #requestKey(address: ListenAddress): string {
+    return address.kind === 'unix' ? `unix:${resolve(this.#cwd, address.path)}` : `tcp:${address.port}`;
+  }
+
+  #match(requested: ListenAddress): HeldListener | undefined {
+    if (requested.kind === 'unix') {
+      const path = resolve(this.#cwd, requested.path);
+      return this.#held.find((l) => l.address.kind === 'unix' && l.address.path === path);
+    }
+    const samePort = this.#held.filter((l) => l.address.kind === 'tcp' && l.address.port === requested.port);
+    return samePort.find((l) => l.address.kind === 'tcp' && l.address.host === requested.host) ?? samePort[0];
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * Turns the master's typed events into log lines: `event` is the event name,
+ * the payload is the rest, and a short human sentence is the message.
+ */
+import type { Logger } from 'pino';
+import { formatAddress } from '../ipc/address.js';
+import type { MasterEvents } from './events.js';
+import type { Master } from './master.js';
+
+type Level = 'debug' | 'info' | 'warn' | 'error';
+type Describe<K extends keyof MasterEvents> = (payload: MasterEvents[K][0]) => [Level, string];
+
+const DESCRIBE: { [K in keyof MasterEvents]: Describe<K> } = {
+  'master.started': (p) => ['info', `master ${p.pid} listening on ${p.listeners.map(formatAddress).join(', ') || '(nothing yet)'}`],
+  'master.ready': (p) => ['info', `generation ${p.generation} is serving`],
+  'master.stopping': (p) => ['info', `stopping (${p.reason}${p.graceful ? '' : ', at once'})`],
+  'master.stopped': (p) => ['info', `stopped after ${p.durationMs} ms`],
+  'listener.bound': (p) => ['info', `bound ${formatAddress(p.address)} for worker ${p.pid}`],
+  'listener.unused': (p) => ['warn', `no worker listens on ${formatAddress(p.address)}; connections to it will wait unanswered`],
+  'worker.spawned': (p) => ['info', `worker ${p.pid} spawned (generation ${p.generation})`],
+  'worker.ready': (p) => ['info', `worker ${p.pid} ready in ${p.startupMs} ms`],
+  'worker.live': (p) => ['debug', `worker ${p.pid} accepting`],
+  'worker.exited': (p) => [
+    p.expected ? 'info' : 'warn',
+    `worker ${p.pid} exited (${p.signal ? `signal ${p.signal}` : `code ${p.code}`}) while ${p.state}`,
+  ],
+  'worker.start-failed': (p) => ['warn', `worker ${p.pid} failed to start: ${p.reason}`],
+  'worker.restart-scheduled': (p) => ['warn', `restarting slot ${p.slot} in ${p.delayMs} ms (failure ${p.failures})`],
+  'worker.message': (p) => [p.kind === 'invalid' ? 'warn' : 'debug', `${p.kind} message from worker ${p.pid} ignored`],
+  'upgrade.started': (p) => ['info', `upgrade to generation ${p.generation} started (${p.trigger})`],
+  'upgrade.coalesced': (p) => ['info', `upgrade requested (${p.trigger}) during an upgrade: queued as one follow-up`],
+  'upgrade.succeeded': (p) => ['info', `generation ${p.generation} is live after ${p.durationMs} ms`],
+  'upgrade.failed': (p) => ['error', `upgrade to generation ${p.generation} failed: ${p.reason}: ${p.message}; the old generation keeps serving`],
+  'drain.started': (p) => ['info', `worker ${p.pid} draining (${p.reason})`],
+  'drain.finished': (p) => ['info', `worker ${p.pid} drained in ${p.durationMs} ms${p.forced ? ` (forced with ${p.forced})` : ''}`],
+};
+
+export function logMasterEvents(master: Master, logger: Logger): void {
+  for (const name of Object.keys(DESCRIBE) as Array<keyof MasterEvents>) {
+    const describe = DESCRIBE[name] as Describe<typeof name>;
+    (master.on as (event: string, listener: (payload: object) => void) => Master)(name, (payload) => {
+      const [level, message] = describe(payload as never);
+      logger[level]({ event: name, ...payload }, message);
+    });
+  }
+}

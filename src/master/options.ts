@@ -1,0 +1,142 @@
+/**
+ * The one validation pipeline for `overseer start`: raw values (from the CLI
+ * or the API) → defaults → per-field checks whose messages name the option and
+ * the value received → a frozen `MasterOptions`.
+ */
+import { realpathSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { isAbsolute, resolve } from 'node:path';
+import { ConfigError } from '../errors.js';
+import type { ListenAddress } from '../ipc/address.js';
+import { parseListenAddress } from './parse-address.js';
+
+export type LogFormat = 'json' | 'pretty';
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface RawStartOptions {
+  script?: string;
+  scriptArgs?: readonly string[];
+  listen?: readonly string[];
+  workers?: string | number;
+  waitReady?: boolean;
+  readyTimeout?: string | number;
+  drainTimeout?: string | number;
+  killTimeout?: string | number;
+  watch?: boolean | readonly string[];
+  watchDebounce?: string | number;
+  pidFile?: string;
+  name?: string;
+  logLevel?: string;
+  logFormat?: string;
+  nodeArg?: readonly string[];
+  restartDelay?: string | number;
+  restartDelayMax?: string | number;
+  /** Base directory for relative paths; the master's logical cwd by default. */
+  cwd?: string;
+}
+
+export interface MasterOptions {
+  /** As given; resolved against `cwd` again at every spawn (symlinked deploys). */
+  readonly script: string;
+  readonly scriptArgs: readonly string[];
+  /** The logical working directory (keeps a `current -> releases/N` symlink unresolved). */
+  readonly cwd: string;
+  readonly listen: readonly ListenAddress[];
+  readonly workers: number;
+  readonly waitReady: boolean;
+  readonly readyTimeoutMs: number;
+  readonly drainTimeoutMs: number;
+  /** After SIGTERM at the drain deadline, how long until SIGKILL. */
+  readonly killTimeoutMs: number;
+  /** Paths whose changes trigger an upgrade; empty = no watching. */
+  readonly watch: readonly string[];
+  readonly watchDebounceMs: number;
+  readonly pidFile: string | undefined;
+  readonly name: string;
+  readonly logLevel: LogLevel;
+  readonly logFormat: LogFormat;
+  readonly nodeArgs: readonly string[];
+  readonly restartDelayMs: number;
+  readonly restartDelayMaxMs: number;
+  /** A worker live this long has its crash backoff reset. */
+  readonly restartResetMs: number;
+}
+
+export const DEFAULTS = Object.freeze({
+  workers: 1,
+  readyTimeoutMs: 30_000,
+  drainTimeoutMs: 30_000,
+  killTimeoutMs: 5_000,
+  watchDebounceMs: 300,
+  restartDelayMs: 100,
+  restartDelayMaxMs: 15_000,
+  restartResetMs: 30_000,
+});
+
+function integer(option: string, value: string | number | undefined, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  const text = String(value).trim();
+  const n = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(n) || n < min) {
+    const what = min === 0 ? 'a non-negative integer' : `an integer >= ${min}`;
+    throw new ConfigError(`${option} must be ${what}, got \`${String(value)}\``);
+  }
+  return n;
+}
+
+function oneOf<T extends string>(option: string, value: string | undefined, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new ConfigError(`${option} must be one of ${allowed.join(', ')}, got \`${value}\``);
+  }
+  return value as T;
+}
+
+/** The shell's logical cwd when it names the same directory as the real one. */
+export function logicalCwd(): string {
+  const pwd = process.env.PWD;
+  const real = process.cwd();
+  if (pwd && isAbsolute(pwd)) {
+    try {
+      if (realpathSync(pwd) === real) return pwd;
+    } catch {
+      // PWD is stale; fall back to the real cwd
+    }
+  }
+  return real;
+}
+export function parseStartOptions(raw: RawStartOptions): MasterOptions {
+  if (!raw.script) throw new ConfigError('missing the script to run: overseer start <script>');
+  const cwd = raw.cwd ?? logicalCwd();
+  const workersText = raw.workers === undefined ? undefined : String(raw.workers);
+  const workers = workersText === 'max' ? availableParallelism() : integer('--workers', raw.workers, DEFAULTS.workers, 1);
+  const watch = raw.watch === true ? [raw.script] : Array.isArray(raw.watch) ? [...raw.watch] : [];
+  const listen = (raw.listen ?? []).map((text) => {
+    const address = parseListenAddress(text);
+    return address.kind === 'unix' ? { ...address, path: resolve(cwd, address.path) } : address;
+  });
+  const restartDelayMs = integer('--restart-delay', raw.restartDelay, DEFAULTS.restartDelayMs, 1);
+  const logFormat = oneOf<LogFormat>('--log-format', raw.logFormat, ['json', 'pretty'], process.stdout.isTTY ? 'pretty' : 'json');
+  return Object.freeze({
+    script: raw.script,
+    scriptArgs: Object.freeze([...(raw.scriptArgs ?? [])]),
+    cwd,
+    listen: Object.freeze(listen),
+    workers,
+    waitReady: raw.waitReady ?? false,
+    readyTimeoutMs: integer('--ready-timeout', raw.readyTimeout, DEFAULTS.readyTimeoutMs, 1),
+    drainTimeoutMs: integer('--drain-timeout', raw.drainTimeout, DEFAULTS.drainTimeoutMs, 0),
+    killTimeoutMs: integer('--kill-timeout', raw.killTimeout, DEFAULTS.killTimeoutMs, 0),
+    watch: Object.freeze(watch.map((p) => resolve(cwd, p))),
+    watchDebounceMs: integer('--watch-debounce', raw.watchDebounce, DEFAULTS.watchDebounceMs, 0),
+    pidFile: raw.pidFile === undefined ? undefined : resolve(cwd, raw.pidFile),
+    name: raw.name ?? 'overseer',
+    logLevel: oneOf<LogLevel>('--log-level', raw.logLevel, LOG_LEVELS, 'info'),
+    logFormat,
+    nodeArgs: Object.freeze([...(raw.nodeArg ?? [])]),
+    restartDelayMs,
+    restartDelayMaxMs: Math.max(restartDelayMs, integer('--restart-delay-max', raw.restartDelayMax, DEFAULTS.restartDelayMaxMs, 1)),
+    restartResetMs: DEFAULTS.restartResetMs,
+  });
+}

@@ -1,0 +1,52 @@
+/**
+ * The process seam. The master starts workers only through a `Spawner`, so
+ * the state machine can be driven by fakes in unit tests; `forkSpawner` is the
+ * real one.
+ */
+import { fork } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import type { Port } from '../ipc/channel.js';
+
+export interface SpawnSpec {
+  readonly script: string;
+  readonly args: readonly string[];
+  readonly cwd: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly nodeArgs: readonly string[];
+}
+
+/** What the master uses of a child process. */
+export interface WorkerProcess extends Port {
+  readonly pid?: number | undefined;
+  readonly stderr: Readable | null;
+  kill(signal?: NodeJS.Signals): boolean;
+  on(event: 'message', listener: (message: unknown, handle: unknown) => void): this;
+  on(event: 'disconnect', listener: () => void): this;
+  on(event: 'exit', listener: (code: number | null, signal: NodeJS.Signals | null) => void): this;
+  on(event: 'error', listener: (error: Error) => void): this;
+}
+
+export interface Spawner {
+  spawn(spec: SpawnSpec): WorkerProcess;
+}
+
+/** The code injected into every worker before the app (src/worker/preload.ts). */
+export const PRELOAD_URL = new URL('../worker/preload.js', import.meta.url).href;
+
+export const forkSpawner: Spawner = {
+  spawn(spec) {
+    return fork(spec.script, [...spec.args], {
+      cwd: spec.cwd,
+      env: spec.env,
+      execArgv: [...spec.nodeArgs, '--import', PRELOAD_URL],
+      // stdout is shared, so the app writes straight to the master's stdout
+      // (journald) with nothing in between; stderr is relayed by the master,
+      // which keeps its last lines to explain a failed start.
+      stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+      // Its own process group: a Ctrl-C in the terminal reaches only the
+      // master, which then drains the workers instead of them dying mid-request.
+      detached: true,
+      serialization: 'json',
+    });
+  },
+};

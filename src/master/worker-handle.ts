@@ -1,0 +1,221 @@
+/**
+ * One worker process as the master sees it: its state (worker-state.ts), its
+ * typed IPC channel, the listeners handed to it, and one `exited` promise.
+ *
+ * The handle answers the worker's `listen` requests itself (with the
+ * `acquire` function it is given) and reports facts as typed events; it makes
+ * no decisions about generations, which belong to the master.
+ */
+import { EventEmitter } from 'node:events';
+import type { Writable } from 'node:stream';
+import { type ListenAddress, formatAddress } from '../ipc/address.js';
+import { Channel } from '../ipc/channel.js';
+import type { Reply } from '../ipc/envelope.js';
+import type { ListenRequest, ReadyMessage, ToMaster } from '../ipc/to-master.js';
+import { parseToMaster } from '../ipc/to-master.js';
+import type { ToWorker } from '../ipc/to-worker.js';
+import { OverseerError, systemCode } from '../errors.js';
+import type { Clock } from './clock.js';
+import type { HeldListener } from './listeners.js';
+import type { WorkerProcess } from './spawner.js';
+import { IllegalTransition, type WorkerState, canTransition } from './worker-state.js';
+
+export interface ExitInfo {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  /** The state the worker was in when it exited. */
+  readonly state: WorkerState;
+  /** Set when the drain deadline forced the exit. */
+  readonly forced: 'SIGTERM' | 'SIGKILL' | undefined;
+  readonly stderrTail: readonly string[];
+}
+
+export interface WorkerHandleEvents {
+  state: [from: WorkerState, to: WorkerState];
+  ready: [];
+  exit: [info: ExitInfo];
+  listen: [listener: HeldListener];
+  drained: [durationMs: number];
+  /** A message that is ours but malformed, or the app's own traffic. */
+  message: [kind: 'invalid' | 'foreign', value: unknown];
+}
+
+export interface WorkerHandleDeps {
+  readonly clock: Clock;
+  readonly acquire: (address: ListenAddress) => Promise<HeldListener>;
+  /** Where the worker's stderr is relayed (the master's stderr). */
+  readonly stderr: Writable;
+}
+
+const STDERR_TAIL_LINES = 20;
+/** How long to wait after exit for the last stderr bytes before reporting. */
+const STDERR_SETTLE_MS = 200;
+
+export class WorkerHandle extends EventEmitter<WorkerHandleEvents> {
+  readonly id: number;
+  readonly generation: number;
+  readonly slot: number;
+  readonly pid: number | undefined;
+  readonly spawnedAt: number;
+  readyAt: number | undefined;
+  liveAt: number | undefined;
+  drainStartedAt: number | undefined;
+  /** Keys of the listeners handed to this worker. */
+  readonly listenerKeys = new Set<string>();
+  readonly exited: Promise<ExitInfo>;
+
+  #state: WorkerState = 'starting';
+  readonly #proc: WorkerProcess;
+  readonly #deps: WorkerHandleDeps;
+  readonly #channel: Channel<ToWorker, Exclude<ToMaster, Reply>>;
+  readonly #timers: Array<() => void> = [];
+  readonly #stderrTail: string[] = [];
+  #forced: ExitInfo['forced'];
+
+  constructor(proc: WorkerProcess, meta: { id: number; generation: number; slot: number }, deps: WorkerHandleDeps) {
+    super();
+    this.id = meta.id;
+    this.generation = meta.generation;
+    this.slot = meta.slot;
+    this.pid = proc.pid;
+    this.#proc = proc;
+    this.#deps = deps;
+    this.spawnedAt = deps.clock.now();
+    this.#channel = new Channel(proc, {
+      parse: parseToMaster,
+      handlers: {
+        listen: (message) => this.#onListen(message),
+        ready: (message) => this.#onReady(message),
+        drained: (message) => this.emit('drained', message.durationMs),
+      },
+      onInvalid: (value) => this.emit('message', 'invalid', value),
+      onForeign: (value) => this.emit('message', 'foreign', value),
+    });
+    this.exited = new Promise((resolve) => {
+      let done = false;
+      const finish = (code: number | null, signal: NodeJS.Signals | null) => {
+        if (done) return;
+        done = true;
+        const state = this.#state;
+        this.#settleStderr(() => {
+          this.#transition('exited');
+          for (const cancel of this.#timers.splice(0)) cancel();
+          this.#channel.close();
+          const info: ExitInfo = { code, signal, state, forced: this.#forced, stderrTail: [...this.#stderrTail] };
+          this.emit('exit', info);
+          resolve(info);
+        });
+      };
+      proc.on('exit', finish);
+      // A process that could not be spawned at all emits 'error' and no 'exit'.
+      proc.on('error', (error) => {
+        if (this.pid === undefined) {
+          this.#stderrTail.push(`spawn failed: ${error.message}`);
+          finish(null, null);
+        }
+      });
+    });
+    proc.stderr?.on('data', (chunk: Buffer) => {
+      deps.stderr.write(chunk);
+      const lines = chunk.toString('utf8').split('\n').filter((l) => l.trim() !== '');
+      this.#stderrTail.push(...lines);
+      if (this.#stderrTail.length > STDERR_TAIL_LINES) this.#stderrTail.splice(0, this.#stderrTail.length - STDERR_TAIL_LINES);
+    });
+  }
+
+  get state(): WorkerState {
+    return this.#state;
+  }
+
+  /** Let the worker accept connections. Resolves once it confirms. */
+  async activate(timeoutMs: number): Promise<void> {
+    await this.#channel.request({ type: 'activate' }, timeoutMs);
+    if (this.#state === 'ready') {
+      this.liveAt = this.#deps.clock.now();
+      this.#transition('live');
+    }
+  }
+
+  /**
+   * Ask a live worker to drain. At `timeoutMs` it gets SIGTERM, and SIGKILL
+   * `killTimeoutMs` later. Workers that are not live have accepted nothing and
+   * are killed at once instead.
+   */
+  drain(reason: 'upgrade' | 'stop' | 'replace', timeoutMs: number, killTimeoutMs: number): void {
+    if (this.#state !== 'live') {
+      if (this.#state !== 'exited' && this.#state !== 'draining') this.kill('SIGKILL');
+      return;
+    }
+    this.drainStartedAt = this.#deps.clock.now();
+    this.#transition('draining');
+    this.#channel.send({ type: 'drain', reason, timeoutMs }).catch(() => this.kill('SIGTERM'));
+    this.#timers.push(
+      this.#deps.clock.setTimeout(() => {
+        this.#forced = 'SIGTERM';
+        this.kill('SIGTERM');
+      }, timeoutMs),
+      this.#deps.clock.setTimeout(() => {
+        this.#forced = 'SIGKILL';
+        this.kill('SIGKILL');
+      }, timeoutMs + killTimeoutMs),
+    );
+  }
+
+  kill(signal: NodeJS.Signals): void {
+    if (this.#state === 'exited') return;
+    try {
+      this.#proc.kill(signal);
+    } catch {
+      // already gone: the exit event follows
+    }
+  }
+
+  get stderrTail(): readonly string[] {
+    return this.#stderrTail;
+  }
+
+  #transition(to: WorkerState): void {
+    const from = this.#state;
+    if (from === to) return;
+    if (!canTransition(from, to)) throw new IllegalTransition(from, to);
+    this.#state = to;
+    this.emit('state', from, to);
+  }
+
+  #onReady(_message: ReadyMessage): void {
+    if (this.#state !== 'starting') return;
+    this.readyAt = this.#deps.clock.now();
+    this.#transition('ready');
+    this.emit('ready');
+  }
+
+  #onListen(message: ListenRequest): void {
+    this.#deps.acquire(message.address).then(
+      (held) => {
+        this.listenerKeys.add(held.key);
+        this.emit('listen', held);
+        return this.#channel.reply(message.seq, { result: held.address }, held.handle);
+      },
+      (error: unknown) => {
+        const code = (error instanceof OverseerError ? systemCode((error as { cause?: unknown }).cause) : systemCode(error)) ?? 'EOVERSEER';
+        const text = error instanceof Error ? error.message : String(error);
+        return this.#channel.reply(message.seq, { error: { code, message: text || `cannot listen on ${formatAddress(message.address)}` } });
+      },
+    ).catch(() => {}); // the worker is gone; its exit is reported separately
+  }
+
+  #settleStderr(then: () => void): void {
+    const stream = this.#proc.stderr;
+    if (!stream || stream.readableEnded || stream.destroyed) return then();
+    let done = false;
+    const once = () => {
+      if (done) return;
+      done = true;
+      cancel();
+      then();
+    };
+    const cancel = this.#deps.clock.setTimeout(once, STDERR_SETTLE_MS);
+    stream.once('end', once);
+    stream.once('close', once);
+  }
+}

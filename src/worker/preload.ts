@@ -1,0 +1,68 @@
+/**
+ * Loaded with `node --import` into every worker before the app.
+ *
+ * It does nothing unless this process was forked by an overseer master (the
+ * env contract in src/ipc/env.ts and an IPC channel). Then it:
+ * 1. routes `listen()` on fixed TCP ports and unix paths to the master,
+ *    leaving port 0, handles and fds to Node (listen-args.ts);
+ * 2. turns the PM2 convention `process.send('ready')` into our typed `ready`;
+ * 3. publishes the runtime for `overseer/worker` (api.ts);
+ * 4. removes its env and `--import` so processes the app spawns run plain.
+ */
+import { Server as NetServer } from 'node:net';
+import { ENV } from '../ipc/env.js';
+import { PM2_READY } from '../ipc/to-master.js';
+import { RUNTIME_KEY } from './runtime-key.js';
+import { planListen } from './listen-args.js';
+import { WorkerRuntime } from './runtime.js';
+
+function readEnv(): WorkerRuntime['info'] | undefined {
+  const workerId = Number(process.env[ENV.workerId]);
+  if (!process.send || !Number.isInteger(workerId)) return undefined;
+  const info = {
+    workerId,
+    generation: Number(process.env[ENV.generation]) || 0,
+    waitReady: process.env[ENV.waitReady] === '1',
+    drainTimeoutMs: Number(process.env[ENV.drainTimeout]) || 30_000,
+  };
+  for (const name of Object.values(ENV)) delete process.env[name];
+  const self = process.execArgv.findIndex((arg, i) => arg === '--import' && /overseer|preload/.test(process.execArgv[i + 1] ?? ''));
+  if (self >= 0) process.execArgv.splice(self, 2);
+  return info;
+}
+
+function install(info: WorkerRuntime['info']): void {
+  // Only the preload ends the worker process: after a finished drain, or when
+  // the master is gone before this worker ever accepted a connection.
+  const runtime = new WorkerRuntime(process, info, (code) => process.exit(code));
+  (globalThis as Record<symbol, unknown>)[RUNTIME_KEY] = runtime;
+
+  const originalListen = NetServer.prototype.listen;
+  NetServer.prototype.listen = function listen(this: NetServer, ...args: unknown[]) {
+    const plan = planListen(args);
+    if (plan.kind === 'passthrough' || this.listening || runtime.draining) {
+      return originalListen.apply(this, args as Parameters<typeof originalListen>);
+    }
+    runtime.listen(this, plan);
+    return this;
+  } as typeof originalListen;
+
+  const originalSend = process.send!.bind(process);
+  process.send = function send(message: unknown, ...rest: unknown[]) {
+    if (message === PM2_READY) {
+      runtime.appReady();
+      const callback = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+      if (callback) process.nextTick(callback);
+      return true;
+    }
+    return (originalSend as (...a: unknown[]) => boolean)(message, ...rest);
+  } as typeof process.send;
+
+  // Our stderr is a pipe to the master; if the master dies while we drain,
+  // a write must not crash the worker with EPIPE.
+  process.stderr.on('error', () => {});
+  process.stdout.on('error', () => {});
+}
+
+const info = readEnv();
+if (info) install(info);

@@ -1,0 +1,214 @@
+/**
+ * The worker side of overseer, loaded into the app's process by the preload.
+ *
+ * Contract with the master (see docs/protocol.md):
+ * - every `listen()` on a fixed port or unix path becomes a `listen` request;
+ *   the handle that comes back is set up but held back (deferred-handle.ts);
+ * - `ready` is sent once no `listen()` is pending (or, with `--wait-ready`,
+ *   once the app says so and no `listen()` is pending);
+ * - `activate` makes every held-back listener accept, and every later one
+ *   accept at once;
+ * - `drain`, or the loss of the channel (the master died), stops accepting,
+ *   ends keep-alive in-band (connections.ts), runs shutdown hooks, and exits
+ *   when no connection is left.
+ */
+import type { Server as HttpServer } from 'node:http';
+import { Server as NetServer } from 'node:net';
+import { type ListenAddress, formatAddress } from '../ipc/address.js';
+import { Channel, type Port } from '../ipc/channel.js';
+import type { Reply } from '../ipc/envelope.js';
+import type { ToMaster } from '../ipc/to-master.js';
+import { type ActivateMessage, type DrainMessage, type ToWorker, parseToWorker } from '../ipc/to-worker.js';
+import { HttpConnections } from './connections.js';
+import { type DeferredListen, deferListen } from './deferred-handle.js';
+import type { ListenPlan } from './listen-args.js';
+
+export interface WorkerInfo {
+  readonly workerId: number;
+  readonly generation: number;
+  readonly waitReady: boolean;
+  readonly drainTimeoutMs: number;
+}
+
+export interface ShutdownContext {
+  readonly reason: string;
+  /** Resolves when every server has closed and every connection ended. */
+  readonly idle: Promise<void>;
+}
+export type ShutdownHook = (context: ShutdownContext) => unknown;
+
+interface Listener {
+  readonly server: NetServer;
+  readonly address: ListenAddress;
+  readonly deferred: DeferredListen;
+  readonly http: HttpConnections | undefined;
+}
+
+type Internals = NetServer & {
+  _handle: unknown;
+  _pipeName?: string;
+  _listen2?: (address: string | null, port: number, addressType: number, backlog?: number) => void;
+};
+
+const LISTEN_TIMEOUT_MS = 30_000;
+
+export class WorkerRuntime {
+  readonly info: WorkerInfo;
+  readonly #channel: Channel<ToMaster, Exclude<ToWorker, Reply>>;
+  readonly #listeners: Listener[] = [];
+  readonly #hooks: ShutdownHook[] = [];
+  #pendingListens = 0;
+  #appSaidReady = false;
+  #readySent = false;
+  #live = false;
+  #draining = false;
+  #exit: (code: number) => void;
+
+  constructor(port: Port, info: WorkerInfo, exit: (code: number) => void) {
+    this.info = info;
+    this.#exit = exit;
+    this.#channel = new Channel(port, {
+      parse: parseToWorker,
+      handlers: {
+        activate: (message) => this.#activate(message),
+        drain: (message) => this.#onDrain(message),
+      },
+      onInvalid: (value) => process.emitWarning(`overseer: ignored malformed message ${JSON.stringify(value)}`),
+      onForeign: () => {}, // the app's own messages from elsewhere are not ours to judge
+      onDisconnect: () => this.#masterGone(),
+    });
+  }
+
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  /** Route one `listen()` call to the master. Called with Node's listen already ruled out. */
+  listen(server: NetServer, plan: Extract<ListenPlan, { kind: 'master' }>): void {
+    if (plan.callback) server.once('listening', plan.callback);
+    this.#pendingListens++;
+    this.#channel
+      .request({ type: 'listen', address: plan.address }, LISTEN_TIMEOUT_MS)
+      .then(({ value, handle }) => this.#install(server, plan, value as ListenAddress, handle))
+      .catch((error: unknown) => process.nextTick(() => server.emit('error', listenError(plan.address, error))))
+      .finally(() => {
+        this.#pendingListens--;
+        this.#maybeReady();
+      });
+  }
+
+  /** The app's `ready()` (or PM2-style `process.send('ready')`). */
+  appReady(): void {
+    this.#appSaidReady = true;
+    this.#maybeReady();
+  }
+
+  onShutdown(hook: ShutdownHook): void {
+    this.#hooks.push(hook);
+  }
+
+  #install(server: NetServer, plan: Extract<ListenPlan, { kind: 'master' }>, bound: ListenAddress, handle: unknown): void {
+    if (!handle || typeof (handle as { listen?: unknown }).listen !== 'function') {
+      throw new Error(`master sent no handle for ${formatAddress(plan.address)}`);
+    }
+    const internals = server as Internals;
+    const deferred = deferListen(handle as { listen(backlog: number): number });
+    internals._handle = handle;
+    // Same steps as Node's cluster worker: an installed handle, then the
+    // regular setup, which emits 'listening' on the next tick.
+    if (bound.kind === 'unix') {
+      internals._pipeName = bound.path;
+      internals._listen2?.(bound.path, -1, -1, plan.backlog);
+    } else {
+      const host = bound.host ?? '::';
+      internals._listen2?.(host, bound.port, host.includes(':') ? 6 : 4, plan.backlog);
+    }
+    const http = 'keepAliveTimeout' in server ? new HttpConnections(server as HttpServer) : undefined;
+    const listener: Listener = { server, address: bound, deferred, http };
+    this.#listeners.push(listener);
+    server.once('close', () => {
+      http?.stop();
+      this.#listeners.splice(this.#listeners.indexOf(listener), 1);
+    });
+    if (this.#live) this.#activateOne(listener);
+    if (this.#draining) this.#stopAccepting(listener);
+  }
+
+  #maybeReady(): void {
+    if (this.#readySent || this.#pendingListens > 0 || this.#draining) return;
+    if (this.info.waitReady ? !this.#appSaidReady : this.#listeners.length === 0) return;
+    // Let listen() calls made in the same turn (several servers) register first.
+    setImmediate(() => {
+      if (this.#readySent || this.#pendingListens > 0) return;
+      this.#readySent = true;
+      const listeners = this.#listeners.map((l) => l.address);
+      this.#channel.send({ type: 'ready', listeners }).catch(() => {});
+    });
+  }
+
+  #activateOne(listener: Listener): void {
+    const err = listener.deferred.activate();
+    if (err !== 0) {
+      listener.server.emit('error', Object.assign(new Error(`listen errno ${err} on ${formatAddress(listener.address)}`), { errno: err, syscall: 'listen' }));
+    }
+  }
+
+  #activate(message: ActivateMessage): void {
+    this.#live = true;
+    const failed: string[] = [];
+    for (const listener of this.#listeners) {
+      const err = listener.deferred.activate();
+      if (err !== 0) failed.push(`${formatAddress(listener.address)} (errno ${err})`);
+    }
+    const outcome = failed.length === 0
+      ? { result: { listeners: this.#listeners.length } }
+      : { error: { code: 'ERR_ACTIVATE', message: `could not accept on ${failed.join(', ')}` } };
+    this.#channel.reply(message.seq, outcome).catch(() => {});
+  }
+
+  #onDrain(message: DrainMessage): void {
+    void this.#drain(message.reason, message.timeoutMs);
+  }
+
+  #masterGone(): void {
+    // Not yet live: nothing was accepted, so nothing is lost by leaving now.
+    if (!this.#live) this.#exit(1);
+    else void this.#drain('master-gone', this.info.drainTimeoutMs);
+  }
+
+  #stopAccepting(listener: Listener): Promise<void> {
+    listener.http?.drain();
+    return new Promise((resolve) => {
+      // net.Server's close, not http.Server's: the latter also closes idle
+      // keep-alive connections at once, which races clients reusing them.
+      if (!(listener.server as Internals)._handle) resolve();
+      else NetServer.prototype.close.call(listener.server, () => resolve());
+    });
+  }
+
+  async #drain(reason: string, timeoutMs: number): Promise<void> {
+    if (this.#draining) return;
+    this.#draining = true;
+    const started = Date.now();
+    // Our own deadline, for when the master is gone and cannot escalate.
+    setTimeout(() => this.#exit(1), timeoutMs + 1_000).unref();
+    const idle = Promise.all([...this.#listeners].map((l) => this.#stopAccepting(l))).then(() => {});
+    const hooks = this.#hooks.map((hook) => Promise.resolve().then(() => hook({ reason, idle })));
+    const results = await Promise.allSettled(hooks);
+    for (const r of results) if (r.status === 'rejected') process.emitWarning(`overseer: shutdown hook failed: ${String(r.reason)}`);
+    await idle;
+    await this.#channel.send({ type: 'drained', durationMs: Date.now() - started }).catch(() => {});
+    this.#exit(0);
+  }
+}
+
+function listenError(address: ListenAddress, cause: unknown): Error {
+  const remote = (cause as { cause?: { code?: string } }).cause;
+  const code = remote?.code ?? 'EOVERSEER';
+  const error = new Error(`listen ${code}: ${(cause as Error).message ?? String(cause)}`, { cause });
+  return Object.assign(error, {
+    code,
+    syscall: 'listen',
+    ...(address.kind === 'tcp' ? { address: address.host ?? '::', port: address.port } : { address: address.path }),
+  });
+}
