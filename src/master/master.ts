@@ -335,7 +335,7 @@ export class Master extends EventEmitter<MasterEvents> {
     });
     if (!outcome.ok) {
       const d = describe(outcome);
-      const stderr = outcome.reason === 'stopping' ? undefined : outcome.worker.stderrTail.slice(-10);
+      const stderr = outcome.reason === 'stopping' ? undefined : [...outcome.worker.stderrTail];
       return fail(outcome.reason, d.reason, { code: d.code, signal: d.signal, ...(stderr ? { stderr } : {}) });
     }
 

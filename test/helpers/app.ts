@@ -1,0 +1,75 @@
+/**
+ * Test apps, written into a temporary directory so a test can "deploy" a new
+ * version by rewriting the file, as a user does. Every app answers with
+ * `x-version`; `/slow?ms=N` answers after N ms.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { onCleanup } from './processes.js';
+
+export type Behaviour =
+  | 'ok'
+  | 'throw-at-start'
+  | 'syntax-error'
+  | 'exit-after-listen'
+  | 'hang-after-listen'
+  | 'serve-never-ready'
+  | 'other-port'
+  | 'crash-after-start';
+
+export function appSource(version: string, behaviour: Behaviour = 'ok'): string {
+  // Serving slowly keeps requests in flight, so a worker killed while serving would be seen.
+  const delayMs = behaviour === 'serve-never-ready' ? 100 : 0;
+  const handler = `
+const http = require('node:http');
+const VERSION = ${JSON.stringify(version)};
+const server = http.createServer((req, res) => {
+  res.setHeader('x-version', VERSION);
+  const slow = /^\\/slow\\?ms=(\\d+)/.exec(req.url);
+  if (slow) setTimeout(() => res.end(VERSION + ' slow\\n'), Number(slow[1]));
+  else setTimeout(() => res.end(VERSION + ' pid=' + process.pid + '\\n'), ${delayMs});
+});
+`;
+  const port = 'process.env.PORT';
+  switch (behaviour) {
+    case 'ok':
+      return `${handler}server.listen(${port}, () => { if (process.send) process.send('ready'); });\n`;
+    case 'throw-at-start':
+      return `${handler}throw new Error('boom: ${version} cannot start');\n`;
+    case 'syntax-error':
+      return `${handler}server.listen(${port} {\n`;
+    case 'exit-after-listen':
+      return `${handler}server.listen(${port}, () => { console.error('${version}: giving up after listen'); setImmediate(() => process.exit(1)); });\n`;
+    case 'serve-never-ready':
+      return `${handler}server.listen(${port});\n`;
+    case 'hang-after-listen':
+      return `${handler}server.listen(${port}, () => { const end = Date.now() + 60000; while (Date.now() < end) {} });\n`;
+    case 'other-port':
+      return `${handler}server.listen(Number(${port}) === 65535 ? 65534 : Number(${port}) + 1);\n`;
+    case 'crash-after-start':
+      return `${handler}server.listen(${port}, () => setTimeout(() => process.exit(3), 20));\n`;
+  }
+}
+
+export interface App {
+  readonly dir: string;
+  readonly script: string;
+  deploy(version: string, behaviour?: Behaviour): void;
+}
+
+export function makeApp(version = 'v1', behaviour: Behaviour = 'ok'): App {
+  const dir = mkdtempSync(join(tmpdir(), 'overseer-test-'));
+  onCleanup(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'package.json'), '{ "type": "commonjs" }\n');
+  const script = join(dir, 'server.js');
+  const app: App = {
+    dir,
+    script,
+    deploy(v, b = 'ok') {
+      writeFileSync(script, appSource(v, b));
+    },
+  };
+  app.deploy(version, behaviour);
+  return app;
+}

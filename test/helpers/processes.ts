@@ -1,0 +1,42 @@
+/**
+ * The PID registry: every process a test starts (masters, workers, load
+ * clients) is recorded here and killed, by PID, after each test.
+ */
+import { afterEach } from 'vitest';
+
+const pids = new Set<number>();
+
+export function track(pid: number | undefined): void {
+  if (pid !== undefined) pids.add(pid);
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export function killTracked(): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  pids.clear();
+}
+
+const cleanups: Array<() => unknown> = [];
+/** Run `fn` after the current test (temp dirs and the like). */
+export function onCleanup(fn: () => unknown): void {
+  cleanups.push(fn);
+}
+
+afterEach(async () => {
+  killTracked();
+  for (const fn of cleanups.splice(0).reverse()) await fn();
+});

@@ -1,0 +1,85 @@
+/**
+ * A new version that cannot serve is rejected, and the old one keeps serving
+ * without one failed request: the new worker's listener is held back until
+ * its whole generation is ready, so it never accepted a connection to drop.
+ */
+import { describe, expect, it } from 'vitest';
+import { type Behaviour, makeApp } from '../helpers/app.js';
+import { startLoad } from '../helpers/load.js';
+import { baseArgs, startMaster } from '../helpers/master.js';
+import { isAlive } from '../helpers/processes.js';
+
+interface Case {
+  readonly name: string;
+  readonly behaviour: Behaviour;
+  readonly reason: string;
+  readonly args?: readonly string[];
+}
+
+const cases: readonly Case[] = [
+  { name: 'throws at start-up', behaviour: 'throw-at-start', reason: 'exited-before-ready' },
+  { name: 'exits right after listening', behaviour: 'exit-after-listen', reason: 'exited-before-ready' },
+  { name: 'hangs its event loop after listening', behaviour: 'hang-after-listen', reason: 'ready-timeout', args: ['--ready-timeout', '1500'] },
+  { name: 'serves but never says ready (--wait-ready)', behaviour: 'serve-never-ready', reason: 'ready-timeout', args: ['--wait-ready', '--ready-timeout', '1500'] },
+  { name: 'listens on another port', behaviour: 'other-port', reason: 'missing-listeners' },
+];
+
+describe('a failed upgrade keeps the old version serving', () => {
+  it.each(cases)('new version $name → $reason, zero failed requests', async ({ behaviour, reason, args = [] }) => {
+    const app = makeApp('v1');
+    const master = startMaster(baseArgs(app.script, '--workers', '2', ...args));
+    const ready = await master.waitFor('master.ready');
+    const load = await startLoad(await master.url(), { keepalive: 4, fresh: 2 });
+    await load.waitForVersion('v1');
+
+    app.deploy('v2', behaviour);
+    const mark = master.events.length;
+    process.kill(master.pid, 'SIGUSR2');
+    const failed = await master.waitFor('upgrade.failed', undefined, { after: mark });
+    expect(failed.reason).toBe(reason);
+    if (reason === 'exited-before-ready') expect(failed.code).toBe(1);
+
+    // Still the old workers, still answering.
+    await load.waitForVersion('v1', { minCount: 500 });
+    const report = await load.stop();
+    expect(report.errors).toEqual([]);
+    expect(report.failed).toBe(0);
+    expect(Object.keys(report.versions)).toEqual(['v1']);
+    for (const pid of ready.pids as number[]) expect(isAlive(pid)).toBe(true);
+    expect(master.count('drain.started')).toBe(0);
+    expect(isAlive(master.pid)).toBe(true);
+
+    // Every worker of the rejected generation is gone.
+    for (const worker of master.events.filter((e) => e.event === 'worker.spawned' && e.generation === 2)) {
+      await master.waitFor('worker.exited', (e) => e.workerId === worker.workerId);
+      expect(isAlive(worker.pid as number)).toBe(false);
+    }
+    process.kill(master.pid, 'SIGTERM');
+    expect((await master.exited).code).toBe(0);
+  });
+
+  it('reports the new worker\'s last stderr lines with the failure', async () => {
+    const app = makeApp('v1');
+    const master = startMaster(baseArgs(app.script));
+    await master.waitFor('master.ready');
+    app.deploy('v2', 'throw-at-start');
+    process.kill(master.pid, 'SIGUSR2');
+    const failed = await master.waitFor('upgrade.failed');
+    expect((failed.stderr as string[]).join('\n')).toContain('boom: v2 cannot start');
+  });
+
+  it('recovers with a good upgrade after a failed one', async () => {
+    const app = makeApp('v1');
+    const master = startMaster(baseArgs(app.script));
+    await master.waitFor('master.ready');
+    app.deploy('v2', 'syntax-error');
+    process.kill(master.pid, 'SIGUSR2');
+    expect((await master.waitFor('upgrade.failed')).reason).toBe('exited-before-ready');
+    app.deploy('v3');
+    const mark = master.events.length;
+    process.kill(master.pid, 'SIGUSR2');
+    await master.waitFor('upgrade.succeeded', undefined, { after: mark });
+    const res = await fetch(await master.url());
+    expect(res.headers.get('x-version')).toBe('v3');
+  });
+});
