@@ -25,6 +25,10 @@ export async function runStart(raw: RawStartOptions): Promise<number> {
   const stopped = once(master, 'master.stopped');
 
   await master.start();
+  // The master's own handles (bound, not listening, sockets; unref'd timers)
+  // do not keep the event loop alive, and while no worker is alive nothing
+  // else does: this process lives until the master has stopped.
+  const keepAlive = setInterval(() => {}, 2 ** 30);
   const removeSignals = installSignals(master);
   const stopWatching = options.watch.length === 0
     ? undefined
@@ -36,6 +40,7 @@ export async function runStart(raw: RawStartOptions): Promise<number> {
       });
 
   await stopped;
+  clearInterval(keepAlive);
   await stopWatching?.();
   removeSignals();
   return forced ? 1 : 0;

@@ -37,9 +37,30 @@ export interface Bound {
 
 function fail(address: ListenAddress, errno: number): never {
   const code = getSystemErrorName(errno);
-  const hint = code === 'EADDRINUSE' ? ' (address already in use)' : code === 'EACCES' ? ' (permission denied)' : '';
+  const hints: Record<string, string> = {
+    EADDRINUSE: 'address already in use',
+    EACCES: 'permission denied',
+    EPERM: 'operation not permitted',
+    EADDRNOTAVAIL: 'no such address on this host',
+  };
+  const hint = hints[code] ? ` (${hints[code]})` : '';
   throw new ListenError(`cannot listen on ${formatAddress(address)}: ${code}${hint}`, {
     cause: Object.assign(new Error(code), { code, errno }),
+  });
+}
+
+/**
+ * Is anyone listening on host:port? Binding alone does not tell: sockets with
+ * SO_REUSEADDR (libuv sets it) may bind beside a listening one on Linux, and
+ * only listen() fails. So, since the master never listens itself, a
+ * short-lived server tries, and closes at once; anything it happens to accept
+ * in that instant is dropped as a refused connection would have been.
+ */
+function probeTcp(host: string, port: number): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const probe = net.createServer({ pauseOnConnect: true }, (socket) => socket.destroy());
+    probe.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'EINVAL'));
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve(undefined)));
   });
 }
 
@@ -63,6 +84,13 @@ async function bindTcp(address: Extract<ListenAddress, { kind: 'tcp' }>): Promis
       errno = result;
       if (getSystemErrorName(result) !== 'EAFNOSUPPORT' && getSystemErrorName(result) !== 'EADDRNOTAVAIL') break;
       continue;
+    }
+    if (address.port !== 0) {
+      const busy = await probeTcp(host, address.port);
+      if (busy) {
+        result.close();
+        throw new ListenError(`cannot listen on ${formatAddress(address)}: ${busy}${busy === 'EADDRINUSE' ? ' (address already in use)' : ''}`);
+      }
     }
     const out: Record<string, unknown> = {};
     result.getsockname?.(out);

@@ -19,7 +19,7 @@ const DESCRIBE: { [K in keyof MasterEvents]: Describe<K> } = {
   'listener.unused': (p) => ['warn', `no worker listens on ${formatAddress(p.address)}; connections to it will wait unanswered`],
   'worker.spawned': (p) => ['info', `worker ${p.pid} spawned (generation ${p.generation})`],
   'worker.ready': (p) => ['info', `worker ${p.pid} ready in ${p.startupMs} ms`],
-  'worker.live': (p) => ['debug', `worker ${p.pid} accepting`],
+  'worker.live': (p) => ['info', `worker ${p.pid} accepting connections`],
   'worker.exited': (p) => [
     p.expected ? 'info' : 'warn',
     `worker ${p.pid} exited (${p.signal ? `signal ${p.signal}` : `code ${p.code}`}) while ${p.state}`,

@@ -63,7 +63,8 @@ export class Master extends EventEmitter<MasterEvents> {
   #current: Generation | undefined;
   readonly #workers = new Set<WorkerHandle>();
   readonly #stopController = new AbortController();
-  #upgrading: Promise<void> | undefined;
+  /** The upgrade running now, if any. */
+  #running: Promise<UpgradeResult> | undefined;
   #followUp: { trigger: string; resolve: (result: UpgradeResult) => void; promise: Promise<UpgradeResult> } | undefined;
   #stopped: Promise<void> | undefined;
   #announcedReady = false;
@@ -126,22 +127,7 @@ export class Master extends EventEmitter<MasterEvents> {
         message: `cannot upgrade while ${this.#state}`,
       });
     }
-    if (!this.#upgrading) {
-      let first!: Promise<UpgradeResult>;
-      this.#upgrading = (async () => {
-        first = this.#runUpgrade(trigger);
-        await first;
-        // Triggers that arrived meanwhile run as one follow-up, repeatedly.
-        while (this.#followUp) {
-          const next = this.#followUp;
-          this.#followUp = undefined;
-          next.resolve(await this.#runUpgrade(next.trigger));
-        }
-      })().finally(() => {
-        this.#upgrading = undefined;
-      });
-      return first;
-    }
+    if (!this.#running) return this.#startRun(trigger);
     this.emit('upgrade.coalesced', { trigger });
     if (this.#followUp) {
       this.#followUp.trigger = trigger;
@@ -167,7 +153,7 @@ export class Master extends EventEmitter<MasterEvents> {
       const pending = this.#followUp;
       this.#followUp = undefined;
       pending?.resolve({ ok: false, generation: undefined, reason: 'stopping', durationMs: 0, message: 'master is stopping' });
-      await this.#upgrading;
+      while (this.#running) await this.#running;
       if (this.#current) this.#retire(this.#current, 'stop');
       await Promise.all([...this.#workers].map((w) => w.exited));
       this.sockets.closeAll();
@@ -184,6 +170,24 @@ export class Master extends EventEmitter<MasterEvents> {
     const stopping = this.stop(reason);
     for (const worker of this.#workers) worker.kill('SIGKILL');
     return stopping;
+  }
+
+  /**
+   * Run one upgrade; when it settles, start the coalesced follow-up if there
+   * is one. Both happen synchronously in the settle callback, before any
+   * caller's continuation runs, so an `upgrade()` called right after another
+   * resolved starts a fresh run rather than joining a finished one.
+   */
+  #startRun(trigger: string): Promise<UpgradeResult> {
+    const run = this.#runUpgrade(trigger).then((result) => {
+      const next = this.#followUp;
+      this.#followUp = undefined;
+      if (next) void this.#startRun(next.trigger).then(next.resolve);
+      else this.#running = undefined;
+      return result;
+    });
+    this.#running = run;
+    return run;
   }
 
   #newGeneration(): Generation {

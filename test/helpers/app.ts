@@ -3,9 +3,10 @@
  * version by rewriting the file, as a user does. Every app answers with
  * `x-version`; `/slow?ms=N` answers after N ms.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { ROOT } from './master.js';
 import { onCleanup } from './processes.js';
 
 export type Behaviour =
@@ -27,7 +28,10 @@ const VERSION = ${JSON.stringify(version)};
 const server = http.createServer((req, res) => {
   res.setHeader('x-version', VERSION);
   const slow = /^\\/slow\\?ms=(\\d+)/.exec(req.url);
-  if (slow) setTimeout(() => res.end(VERSION + ' slow\\n'), Number(slow[1]));
+  if (slow) {
+    console.log('slow request started: ' + req.url);
+    setTimeout(() => res.end(VERSION + ' slow\\n'), Number(slow[1]));
+  }
   else setTimeout(() => res.end(VERSION + ' pid=' + process.pid + '\\n'), ${delayMs});
 });
 `;
@@ -71,5 +75,29 @@ export function makeApp(version = 'v1', behaviour: Behaviour = 'ok'): App {
     },
   };
   app.deploy(version, behaviour);
+  return app;
+}
+
+/**
+ * A copy of one of the repo's examples, in a directory inside the repo (so
+ * `express` and `overseer/worker` resolve as they do for a user's app).
+ * `deploy(v)` rewrites its `const VERSION = '…'` line.
+ */
+export function copyExample(relative: string, packageType?: 'commonjs'): App {
+  const base = join(ROOT, 'test', '.tmp');
+  mkdirSync(base, { recursive: true });
+  const dir = mkdtempSync(join(base, 'example-'));
+  onCleanup(() => rmSync(dir, { recursive: true, force: true }));
+  if (packageType) writeFileSync(join(dir, 'package.json'), `{ "type": "${packageType}" }\n`);
+  const source = readFileSync(join(ROOT, relative), 'utf8');
+  const script = join(dir, basename(relative));
+  const app: App = {
+    dir,
+    script,
+    deploy(version) {
+      writeFileSync(script, source.replace(/const VERSION = '[^']*';/, `const VERSION = '${version}';`));
+    },
+  };
+  app.deploy('v1');
   return app;
 }

@@ -30,6 +30,8 @@ export interface MasterRun {
   /** The first event named `name` (from index `after`) matching `match`. */
   waitFor(name: string, match?: (e: LogEvent) => boolean, options?: { after?: number; timeoutMs?: number }): Promise<LogEvent>;
   count(name: string, match?: (e: LogEvent) => boolean): number;
+  /** Resolves when the apps have printed a line matching `pattern`. */
+  waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<string>;
   /** The port of the first TCP listener (from master.started). */
   port(): Promise<number>;
   url(path?: string): Promise<string>;
@@ -84,6 +86,24 @@ export function startMaster(args: readonly string[], options: { cwd?: string; en
     count(name, match = () => true) {
       return events.filter((e) => e.event === name && match(e)).length;
     },
+    waitForOutput(pattern, timeoutMs = 20_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const line = output.find((l) => pattern.test(l));
+          if (line !== undefined) {
+            clearTimeout(timer);
+            waiters.delete(check);
+            resolve(line);
+          }
+          return line;
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`no output matching ${pattern} within ${timeoutMs} ms; output: ${output.slice(-20).join('\n')}`));
+        }, timeoutMs);
+        if (check() === undefined) waiters.add(check);
+      });
+    },
     async port() {
       const started = await run.waitFor('master.started');
       const tcp = (started.listeners as Array<{ kind: string; port: number }>).find((l) => l.kind === 'tcp');
@@ -105,6 +125,7 @@ export function startMaster(args: readonly string[], options: { cwd?: string; en
     }
     if (!parsed || typeof parsed.event !== 'string') {
       output.push(line);
+      for (const waiter of [...waiters]) waiter();
       return;
     }
     if (parsed.event === 'worker.spawned') track(parsed.pid);

@@ -1,0 +1,45 @@
+/**
+ * Unmodified apps: an express app that only calls `app.listen(PORT)`, and an
+ * ESM app using the opt-in worker API with --wait-ready, upgrade under load
+ * with zero failed requests.
+ */
+import { describe, expect, it } from 'vitest';
+import { type App, copyExample } from '../helpers/app.js';
+import { startLoad } from '../helpers/load.js';
+import { baseArgs, startMaster } from '../helpers/master.js';
+
+async function upgradeTwiceUnderLoad(app: App, extra: string[] = []) {
+  const master = startMaster(baseArgs(app.script, '--workers', '2', ...extra));
+  await master.waitFor('master.ready');
+  const load = await startLoad(await master.url(), { keepalive: 4, fresh: 2 });
+  await load.waitForVersion('v1');
+  for (const version of ['v2', 'v3']) {
+    app.deploy(version);
+    const mark = master.events.length;
+    process.kill(master.pid, 'SIGUSR2');
+    await master.waitFor('upgrade.succeeded', undefined, { after: mark });
+    await load.waitForVersion(version, { minCount: 500 });
+  }
+  const report = await load.stop();
+  process.kill(master.pid, 'SIGTERM');
+  expect((await master.exited).code).toBe(0);
+  return { master, report };
+}
+
+describe('unmodified apps', () => {
+  it('express: app.listen(process.env.PORT)', async () => {
+    const { report } = await upgradeTwiceUnderLoad(copyExample('examples/express/server.js', 'commonjs'));
+    expect(report.errors).toEqual([]);
+    expect(report.failed).toBe(0);
+    expect(Object.keys(report.versions).sort()).toEqual(['v1', 'v2', 'v3']);
+  });
+
+  it('ESM with overseer/worker: ready() under --wait-ready, onShutdown runs after in-flight requests', async () => {
+    const { master, report } = await upgradeTwiceUnderLoad(copyExample('examples/esm/server.mjs'), ['--wait-ready']);
+    expect(report.errors).toEqual([]);
+    expect(report.failed).toBe(0);
+    expect(Object.keys(report.versions).sort()).toEqual(['v1', 'v2', 'v3']);
+    // Each drained worker ran its onShutdown hook to the end (it prints after `idle`).
+    expect(master.output.filter((l) => /^esm v\d \(pid \d+\) drained$/.test(l)).length).toBe(master.count('drain.finished'));
+  });
+});

@@ -1,0 +1,102 @@
+/**
+ * Draining an old worker: it stops accepting, ends keep-alive in-band
+ * (`Connection: close`) instead of racing clients that reuse connections,
+ * lets in-flight requests finish, and exits long before the drain deadline.
+ */
+import http from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { makeApp } from '../helpers/app.js';
+import { startLoad } from '../helpers/load.js';
+import { baseArgs, startMaster } from '../helpers/master.js';
+
+function get(url: string, agent: http.Agent | false): Promise<{ status: number; version: string; reused: boolean; connection: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { agent }, (res) => {
+      res.resume();
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          version: String(res.headers['x-version']),
+          reused: req.reusedSocket,
+          connection: String(res.headers.connection),
+        }),
+      );
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+  });
+}
+
+describe('drain', () => {
+  it('finishes long before --drain-timeout under continuous keep-alive load', async () => {
+    const app = makeApp('v1');
+    const master = startMaster(baseArgs(app.script, '--drain-timeout', '20000'));
+    await master.waitFor('master.ready');
+    const load = await startLoad(await master.url(), { keepalive: 8, fresh: 0 });
+    await load.waitForVersion('v1', { minCount: 1000 });
+    app.deploy('v2');
+    process.kill(master.pid, 'SIGUSR2');
+    const finished = await master.waitFor('drain.finished');
+    await load.waitForVersion('v2', { minCount: 1000 });
+    const report = await load.stop();
+
+    expect(finished.forced).toBeUndefined();
+    expect(finished.durationMs as number).toBeLessThan(2000); // deadline: 20000
+    expect(report.errors).toEqual([]);
+    expect(report.failed).toBe(0);
+  });
+
+  it('answers idle keep-alive connections reused right after the upgrade (no ECONNRESET)', async () => {
+    const app = makeApp('v1');
+    const master = startMaster(baseArgs(app.script, '--drain-timeout', '20000'));
+    await master.waitFor('master.ready');
+    const url = await master.url();
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 10 });
+    const first = await Promise.all(Array.from({ length: 10 }, () => get(url, agent)));
+    expect(first.every((r) => r.version === 'v1' && r.connection === 'keep-alive')).toBe(true);
+
+    app.deploy('v2');
+    process.kill(master.pid, 'SIGUSR2');
+    await master.waitFor('drain.started');
+    // The very connections opened before the upgrade, reused at once.
+    const reused = await Promise.all(Array.from({ length: 10 }, () => get(url, agent)));
+    expect(reused.every((r) => r.status === 200 && r.reused)).toBe(true);
+    expect(reused.every((r) => r.version === 'v1' && r.connection === 'close')).toBe(true);
+    // Told in-band to go, the client reconnects to the new generation, and
+    // the old worker, with no connection left, is done.
+    const after = await get(url, agent);
+    expect(after.version).toBe('v2');
+    const finished = await master.waitFor('drain.finished');
+    expect(finished.forced).toBeUndefined();
+    agent.destroy();
+  });
+
+  it('lets a slow request finish on SIGTERM, then exits 0', async () => {
+    const app = makeApp('v1');
+    const master = startMaster(baseArgs(app.script));
+    await master.waitFor('master.ready');
+    const slow = get(await master.url('/slow?ms=1500'), false);
+    await master.waitForOutput(/slow request started/);
+    process.kill(master.pid, 'SIGTERM');
+    const res = await slow;
+    expect(res.status).toBe(200);
+    expect((await master.exited).code).toBe(0);
+    expect(master.count('drain.finished', (e) => e.forced === undefined)).toBe(1);
+  });
+
+  it('ends a request that never finishes at --drain-timeout, and the master carries on', async () => {
+    const app = makeApp('v1');
+    const master = startMaster(baseArgs(app.script, '--drain-timeout', '500', '--kill-timeout', '500'));
+    await master.waitFor('master.ready');
+    const stuck = get(await master.url('/slow?ms=600000'), false).catch((error: NodeJS.ErrnoException) => error.code);
+    await master.waitForOutput(/slow request started/);
+    app.deploy('v2');
+    process.kill(master.pid, 'SIGUSR2');
+    const finished = await master.waitFor('drain.finished');
+    expect(finished.forced).toBe('SIGTERM');
+    expect(finished.signal).toBe('SIGTERM');
+    expect(await stuck).toBe('ECONNRESET');
+    const res = await get(await master.url(), false);
+    expect(res.version).toBe('v2');
+  });
+});
