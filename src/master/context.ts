@@ -1,0 +1,30 @@
+/**
+ * What the master lends to the pieces that act for it (slots.ts, upgrade.ts,
+ * generation.ts): its options, clock, stop signal, a way to spawn a worker
+ * and a way to report facts. They hold no state of the master's.
+ */
+import type { Clock } from './clock.js';
+import type { MasterEvents, WorkerFacts } from './events.js';
+import type { Generation, Slot } from './generation.js';
+import type { MasterOptions } from './options.js';
+import type { WorkerHandle } from './worker-handle.js';
+
+export interface MasterContext {
+  readonly options: MasterOptions;
+  readonly clock: Clock;
+  /** Aborted when the master starts stopping. */
+  readonly stopSignal: AbortSignal;
+  /** True while the master is running (not starting, not stopping). */
+  running(): boolean;
+  spawn(generation: Generation, slot: Slot): WorkerHandle;
+  emit<K extends keyof MasterEvents>(event: K, ...args: MasterEvents[K]): void;
+  /** A slot's worker of an in-service generation became live. */
+  slotLive(generation: Generation): void;
+}
+
+export function facts(worker: WorkerHandle): WorkerFacts {
+  return { workerId: worker.id, generation: worker.generation, slot: worker.slot, pid: worker.pid };
+}
+
+/** How long a ready worker has to confirm that it accepts. */
+export const ACTIVATE_TIMEOUT_MS = 5_000;

@@ -1,0 +1,59 @@
+/**
+ * Filling a slot of a generation that is already in service: the first
+ * generation's start, and the replacement of a crashed worker. The worker
+ * goes starting → ready → live like any other; a failure to get there is
+ * retried with the slot's backoff, for as long as the generation serves.
+ */
+import { type ReadyOutcome, awaitReady } from './await-ready.js';
+import { ACTIVATE_TIMEOUT_MS, type MasterContext, facts } from './context.js';
+import type { Generation, Slot } from './generation.js';
+
+export function scheduleRestart(ctx: MasterContext, generation: Generation, slot: Slot, uptimeMs: number): void {
+  const delayMs = slot.backoff.next(uptimeMs);
+  ctx.emit('worker.restart-scheduled', { generation: generation.number, slot: slot.index, delayMs, failures: slot.backoff.failures });
+  slot.cancelRestart = ctx.clock.setTimeout(() => {
+    slot.cancelRestart = undefined;
+    void fillSlot(ctx, generation, slot);
+  }, delayMs);
+}
+
+/** Start a worker in the slot; on failure, schedule another try. */
+export async function fillSlot(ctx: MasterContext, generation: Generation, slot: Slot): Promise<void> {
+  if (generation.retired || !ctx.running()) return;
+  const worker = ctx.spawn(generation, slot);
+  const outcome = await awaitReady([worker], { timeoutMs: ctx.options.readyTimeoutMs, clock: ctx.clock, signal: ctx.stopSignal });
+  if (generation.retired || !ctx.running()) {
+    worker.kill('SIGKILL'); // never activated: it accepted nothing
+    return;
+  }
+  let failure = outcome.ok ? undefined : describeFailure(outcome);
+  if (!failure) {
+    try {
+      await worker.activate(ACTIVATE_TIMEOUT_MS);
+    } catch (error) {
+      failure = { reason: `activate-failed: ${(error as Error).message}` };
+    }
+  }
+  if (failure) {
+    worker.kill('SIGKILL');
+    ctx.emit('worker.start-failed', { ...facts(worker), ...failure });
+    await worker.exited;
+    if (!generation.retired && ctx.running()) scheduleRestart(ctx, generation, slot, 0);
+    return;
+  }
+  ctx.emit('worker.live', facts(worker));
+  ctx.slotLive(generation);
+}
+
+export function describeFailure(outcome: Exclude<ReadyOutcome, { ok: true }>): { reason: string; code?: number | null; signal?: string | null } {
+  switch (outcome.reason) {
+    case 'exited-before-ready': {
+      const how = outcome.exit.signal ? `signal ${outcome.exit.signal}` : `code ${outcome.exit.code}`;
+      return { reason: `worker ${outcome.worker.pid} exited before ready (${how})`, code: outcome.exit.code, signal: outcome.exit.signal };
+    }
+    case 'ready-timeout':
+      return { reason: `worker ${outcome.worker.pid} was not ready in time` };
+    case 'stopping':
+      return { reason: 'master is stopping' };
+  }
+}

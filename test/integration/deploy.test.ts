@@ -1,0 +1,115 @@
+/**
+ * How users deploy: swapping a `current -> releases/N` symlink, serving on a
+ * unix socket, and sending many signals at once.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, renameSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { appSource, makeApp } from '../helpers/app.js';
+import { startLoad } from '../helpers/load.js';
+import { baseArgs, startMaster } from '../helpers/master.js';
+import { onCleanup } from '../helpers/processes.js';
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'overseer-deploy-'));
+  onCleanup(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+function getOverSocket(socketPath: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ socketPath, path: '/', agent: false }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(String(res.headers['x-version'])));
+      })
+      .on('error', reject);
+  });
+}
+
+describe('deploys', () => {
+  it('runs the new release after the `current` symlink is swapped', async () => {
+    const root = tempDir();
+    for (const n of ['1', '2']) {
+      mkdirSync(join(root, 'releases', n), { recursive: true });
+      writeFileSync(join(root, 'releases', n, 'package.json'), '{ "type": "commonjs" }\n');
+      writeFileSync(join(root, 'releases', n, 'server.js'), appSource(`release-${n}`));
+    }
+    symlinkSync(join(root, 'releases', '1'), join(root, 'current'));
+    const master = startMaster(baseArgs('current/server.js'), { cwd: root });
+    const spawned = await master.waitFor('worker.spawned');
+    expect(spawned.script).toBe(join(root, 'releases', '1', 'server.js'));
+    await master.waitFor('master.ready');
+    const url = await master.url();
+
+    // Atomic swap, as deploy tools do it: a new link renamed over the old.
+    symlinkSync(join(root, 'releases', '2'), join(root, 'current.new'));
+    renameSync(join(root, 'current.new'), join(root, 'current'));
+    process.kill(master.pid, 'SIGHUP');
+    const done = await master.waitFor('upgrade.succeeded');
+    const next = master.events.find((e) => e.event === 'worker.spawned' && e.generation === done.generation);
+    expect(next?.script).toBe(join(root, 'releases', '2', 'server.js'));
+    const res = await fetch(url, { headers: { connection: 'close' } });
+    expect(res.headers.get('x-version')).toBe('release-2');
+  });
+
+  it('serves an app that listens on a unix socket path, and removes the socket on stop', async () => {
+    const dir = tempDir();
+    const socket = join(dir, 'app.sock');
+    const app = makeApp('v1');
+    writeFileSync(app.script, appSource('v1').replace('process.env.PORT', 'process.env.APP_SOCKET'));
+    const master = startMaster(['start', app.script, '--log-format', 'json'], { env: { APP_SOCKET: socket } });
+    const bound = await master.waitFor('listener.bound');
+    expect(bound.address).toEqual({ kind: 'unix', path: socket });
+    await master.waitFor('master.ready');
+    expect(await getOverSocket(socket)).toBe('v1');
+
+    writeFileSync(app.script, appSource('v2').replace('process.env.PORT', 'process.env.APP_SOCKET'));
+    process.kill(master.pid, 'SIGUSR2');
+    await master.waitFor('upgrade.succeeded');
+    expect(await getOverSocket(socket)).toBe('v2');
+
+    process.kill(master.pid, 'SIGTERM');
+    expect((await master.exited).code).toBe(0);
+    expect(existsSync(socket)).toBe(false);
+  });
+
+  it('coalesces a burst of upgrade signals: the last version wins, zero failed requests', async () => {
+    const app = makeApp('v1');
+    const master = startMaster(baseArgs(app.script, '--workers', '2'));
+    await master.waitFor('master.ready');
+    const load = await startLoad(await master.url(), { keepalive: 4, fresh: 2 });
+    await load.waitForVersion('v1');
+    for (let i = 2; i <= 11; i++) {
+      app.deploy(`v${i}`);
+      process.kill(master.pid, 'SIGUSR2');
+    }
+    await load.waitForVersion('v11', { minCount: 200 });
+    const report = await load.stop();
+    expect(report.failed).toBe(0);
+    // One upgrade running plus one coalesced follow-up (or a few, if signals
+    // straddled an upgrade's end) — never one per signal.
+    expect(master.count('upgrade.started')).toBeLessThan(10);
+    expect(master.count('upgrade.coalesced')).toBeGreaterThan(0);
+    const last = master.events.filter((e) => e.event === 'upgrade.succeeded').at(-1)!;
+    expect(last.generation).toBe(master.count('upgrade.started') + 1);
+  });
+
+  it('passes --node-arg to the workers and PORT when there is one TCP listener', async () => {
+    const app = makeApp('v1');
+    writeFileSync(
+      app.script,
+      `${appSource('v1')}console.log('worker-env ' + JSON.stringify({ execArgv: process.execArgv, port: process.env.PORT, leaked: Object.keys(process.env).filter((k) => k.startsWith('OVERSEER_')) }));\n`,
+    );
+    const master = startMaster(baseArgs(app.script, '--node-arg=--max-old-space-size=123', '--name', 'api'));
+    const port = await master.port();
+    const line = await master.waitForOutput(/^worker-env /);
+    const env = JSON.parse(line.slice('worker-env '.length)) as { execArgv: string[]; port: string; leaked: string[] };
+    expect(env.execArgv).toEqual(['--max-old-space-size=123']);
+    expect(env.port).toBe(String(port));
+    expect(env.leaked).toEqual([]);
+    expect(master.events[0]?.name).toBe('api');
+  });
+});
