@@ -17,7 +17,8 @@ export type Behaviour =
   | 'hang-after-listen'
   | 'serve-never-ready'
   | 'other-port'
-  | 'crash-after-start';
+  | 'crash-after-start'
+  | 'crash-first-start';
 
 export function appSource(version: string, behaviour: Behaviour = 'ok'): string {
   // Serving slowly keeps requests in flight, so a worker killed while serving would be seen.
@@ -51,6 +52,11 @@ const server = http.createServer((req, res) => {
       return `${handler}server.listen(${port}, () => { const end = Date.now() + 60000; while (Date.now() < end) {} });\n`;
     case 'other-port':
       return `${handler}server.listen(Number(${port}) === 65535 ? 65534 : Number(${port}) + 1);\n`;
+    case 'crash-first-start':
+      // Crashes on its first start only (a marker file remembers), then serves.
+      return `${handler}const marker = __filename + '.started';
+if (!require('node:fs').existsSync(marker)) { require('node:fs').writeFileSync(marker, ''); process.exit(4); }
+server.listen(${port});\n`;
     case 'crash-after-start':
       return `${handler}server.listen(${port}, () => setTimeout(() => process.exit(3), 20));\n`;
   }

@@ -69,6 +69,16 @@ describe('crash recovery', () => {
     expect(await canBind(port)).toBe(true);
   });
 
+  it('announces master.ready once a first start that failed is retried successfully', async () => {
+    const app = makeApp('v1', 'crash-first-start');
+    const master = startMaster(baseArgs(app.script, '--restart-delay', '50'));
+    const failed = await master.waitFor('worker.start-failed');
+    expect(failed.code).toBe(4);
+    const ready = await master.waitFor('master.ready');
+    expect(ready.pids).not.toContain(failed.pid);
+    expect(await getVersion(await master.url())).toBe('v1');
+  });
+
   it('keeps the port bound and retries with backoff while the first version crash-loops', async () => {
     const app = makeApp('v1', 'crash-after-start');
     const master = startMaster(baseArgs(app.script, '--restart-delay', '50'));
