@@ -41,7 +41,10 @@ export type UpgradeFailureReason =
   | 'ready-timeout'
   | 'activate-failed'
   | 'missing-listeners'
-  | 'stopping';
+  | 'spawn-failed'
+  | 'stopping'
+  /** A bug, e.g. an event listener that threw; the upgrade did not happen. */
+  | 'internal-error';
 
 /** An upgrade that was rejected; the old generation keeps serving. */
 export class UpgradeError extends OverseerError {

@@ -13,7 +13,16 @@ export function createLogger(options: { level: string; format: 'json' | 'pretty'
   // `masterPid` is on every line.
   const base = { name: options.name, role: 'master', masterPid: process.pid };
   if (options.format === 'pretty') {
-    const stream = pretty({ colorize: process.stdout.isTTY === true, sync: true, ignore: 'hostname,role', messageKey: 'msg' });
+    // One line per fact for people; the fields are in the JSON format, or
+    // shown here too at debug and trace levels.
+    const verbose = options.level === 'debug' || options.level === 'trace';
+    const stream = pretty({
+      colorize: process.stdout.isTTY === true,
+      sync: true,
+      ignore: 'hostname,role,masterPid',
+      hideObject: !verbose,
+      messageFormat: '{event}: {msg}',
+    });
     return pino({ level: options.level, base }, stream);
   }
   return pino({ level: options.level, base }, pino.destination({ dest: 1, sync: true }));

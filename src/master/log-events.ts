@@ -24,7 +24,7 @@ const DESCRIBE: { [K in keyof MasterEvents]: Describe<K> } = {
     p.expected ? 'info' : 'warn',
     `worker ${p.pid} exited (${p.signal ? `signal ${p.signal}` : `code ${p.code}`}) while ${p.state}`,
   ],
-  'worker.start-failed': (p) => ['warn', `worker ${p.pid} failed to start: ${p.reason}`],
+  'worker.start-failed': (p) => ['warn', `worker ${p.pid ?? '(not spawned)'} failed to start: ${p.reason}`],
   'worker.restart-scheduled': (p) => ['warn', `restarting slot ${p.slot} in ${p.delayMs} ms (failure ${p.failures})`],
   'worker.message': (p) => [p.kind === 'invalid' ? 'warn' : 'debug', `${p.kind} message from worker ${p.pid} ignored`],
   'upgrade.started': (p) => ['info', `upgrade to generation ${p.generation} started (${p.trigger})`],

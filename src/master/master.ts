@@ -104,6 +104,11 @@ export class Master extends EventEmitter<MasterEvents> {
     const script = resolve(this.options.cwd, this.options.script);
     if (!existsSync(script)) throw new ConfigError(`script not found: ${this.options.script} (looked for ${script})`);
     await this.sockets.bindConfigured(this.options.listen);
+    if (this.#state !== 'starting') {
+      // stop() was called while we were binding: it has finished; undo the bind.
+      this.sockets.closeAll();
+      return;
+    }
     try {
       if (this.options.pidFile) writePidFile(this.options.pidFile, this.#deps.pid);
     } catch (error) {
@@ -143,10 +148,26 @@ export class Master extends EventEmitter<MasterEvents> {
    * every worker to exit, release the sockets and the PID file. Idempotent.
    */
   stop(reason = 'stop'): Promise<void> {
+    return this.#stop(reason, true);
+  }
+
+  /** Stop at once: SIGKILL every worker, then finish as `stop()` does. Also escalates a graceful stop. */
+  kill(reason = 'kill'): Promise<void> {
+    const stopping = this.#stopped ? this.#escalate(reason) : this.#stop(reason, false);
+    for (const worker of this.#workers) worker.kill('SIGKILL');
+    return stopping;
+  }
+
+  #escalate(reason: string): Promise<void> {
+    this.emit('master.stopping', { reason, graceful: false });
+    return this.#stopped!;
+  }
+
+  #stop(reason: string, graceful: boolean): Promise<void> {
     if (this.#stopped) return this.#stopped;
     const started = this.#deps.clock.now();
     this.#state = 'stopping';
-    this.emit('master.stopping', { reason, graceful: true });
+    this.emit('master.stopping', { reason, graceful });
     this.#stopController.abort();
     const followUp = this.#followUp;
     this.#followUp = undefined;
@@ -163,14 +184,6 @@ export class Master extends EventEmitter<MasterEvents> {
     return this.#stopped;
   }
 
-  /** Stop at once: SIGKILL every worker, then finish as `stop()` does. */
-  kill(reason = 'kill'): Promise<void> {
-    this.emit('master.stopping', { reason, graceful: false });
-    const stopping = this.stop(reason);
-    for (const worker of this.#workers) worker.kill('SIGKILL');
-    return stopping;
-  }
-
   /**
    * Run one upgrade; when it settles, start the coalesced follow-up if there
    * is one. Both happen synchronously in the settle callback, before any
@@ -178,7 +191,7 @@ export class Master extends EventEmitter<MasterEvents> {
    * resolved starts a fresh run rather than joining a finished one.
    */
   #startRun(trigger: string): Promise<UpgradeResult> {
-    const run = this.#upgradeOnce(trigger).then((result) => {
+    const run = this.#upgradeOnce(trigger).catch((error: unknown) => this.#internalFailure(error)).then((result) => {
       const next = this.#followUp;
       this.#followUp = undefined;
       if (next) void this.#startRun(next.trigger).then(next.resolve);
@@ -187,6 +200,20 @@ export class Master extends EventEmitter<MasterEvents> {
     });
     this.#running = run;
     return run;
+  }
+
+  /** An upgrade that threw (a bug, or a listener that threw) must not wedge the next ones. */
+  #internalFailure(error: unknown): UpgradeResult {
+    const result: UpgradeResult = {
+      ok: false, generation: undefined, reason: 'internal-error', durationMs: 0,
+      message: error instanceof Error ? error.message : String(error),
+    };
+    try {
+      this.emit('upgrade.failed', result);
+    } catch {
+      // the listener that threw may throw again; the result still stands
+    }
+    return result;
   }
 
   async #upgradeOnce(trigger: string): Promise<UpgradeResult> {

@@ -5,8 +5,10 @@
  * retried with the slot's backoff, for as long as the generation serves.
  */
 import { type ReadyOutcome, awaitReady } from './await-ready.js';
-import { ACTIVATE_TIMEOUT_MS, type MasterContext, facts } from './context.js';
+import { activateAll } from './activate.js';
+import { type MasterContext, facts } from './context.js';
 import type { Generation, Slot } from './generation.js';
+import type { WorkerHandle } from './worker-handle.js';
 
 export function scheduleRestart(ctx: MasterContext, generation: Generation, slot: Slot, uptimeMs: number): void {
   const delayMs = slot.backoff.next(uptimeMs);
@@ -20,7 +22,18 @@ export function scheduleRestart(ctx: MasterContext, generation: Generation, slot
 /** Start a worker in the slot; on failure, schedule another try. */
 export async function fillSlot(ctx: MasterContext, generation: Generation, slot: Slot): Promise<void> {
   if (generation.retired || !ctx.running()) return;
-  const worker = ctx.spawn(generation, slot);
+  let worker: WorkerHandle;
+  try {
+    worker = ctx.spawn(generation, slot);
+  } catch (error) {
+    // fork() throws at once for some errors (E2BIG, ENOMEM): a failed start like any other.
+    ctx.emit('worker.start-failed', {
+      workerId: 0, generation: generation.number, slot: slot.index, pid: undefined,
+      reason: `cannot start a worker: ${(error as Error).message}`,
+    });
+    scheduleRestart(ctx, generation, slot, 0);
+    return;
+  }
   const outcome = await awaitReady([worker], { timeoutMs: ctx.options.readyTimeoutMs, clock: ctx.clock, signal: ctx.stopSignal });
   if (generation.retired || !ctx.running()) {
     worker.kill('SIGKILL'); // never activated: it accepted nothing
@@ -28,11 +41,9 @@ export async function fillSlot(ctx: MasterContext, generation: Generation, slot:
   }
   let failure = outcome.ok ? undefined : describeFailure(outcome);
   if (!failure) {
-    try {
-      await worker.activate(ACTIVATE_TIMEOUT_MS);
-    } catch (error) {
-      failure = { reason: `activate-failed: ${(error as Error).message}` };
-    }
+    const activation = await activateAll([worker], ctx.clock);
+    if (activation?.reason === 'exited-before-ready') failure = describeFailure({ ok: false, ...activation });
+    else if (activation) failure = { reason: `activate-failed: ${activation.message}` };
   }
   if (failure) {
     worker.kill('SIGKILL');

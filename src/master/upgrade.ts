@@ -7,10 +7,12 @@
  */
 import type { UpgradeFailureReason } from '../errors.js';
 import { awaitReady } from './await-ready.js';
-import { ACTIVATE_TIMEOUT_MS, type MasterContext } from './context.js';
+import { activateAll } from './activate.js';
+import type { MasterContext } from './context.js';
 import type { UpgradeResult } from './events.js';
 import { type Generation, servingKeys } from './generation.js';
 import { describeFailure } from './slots.js';
+import type { WorkerHandle } from './worker-handle.js';
 
 type Failure = Extract<UpgradeResult, { ok: false }>;
 
@@ -21,7 +23,7 @@ export async function runUpgrade(
 ): Promise<UpgradeResult> {
   const started = ctx.clock.now();
   const elapsed = () => Math.round(ctx.clock.now() - started);
-  const workers = next.slots.map((slot) => ctx.spawn(next, slot));
+  const workers: WorkerHandle[] = [];
 
   const fail = async (reason: UpgradeFailureReason, message: string, extra: Partial<Failure> = {}): Promise<Failure> => {
     next.retired = true;
@@ -29,6 +31,13 @@ export async function runUpgrade(
     await Promise.all(workers.map((w) => w.exited));
     return { ok: false, generation: next.number, reason, message, durationMs: elapsed(), ...extra };
   };
+
+  try {
+    for (const slot of next.slots) workers.push(ctx.spawn(next, slot));
+  } catch (error) {
+    // fork() throws at once for some errors (E2BIG, ENOMEM, bad arguments).
+    return fail('spawn-failed', `cannot start a worker: ${(error as Error).message}`);
+  }
 
   const outcome = await awaitReady(workers, { timeoutMs: ctx.options.readyTimeoutMs, clock: ctx.clock, signal: ctx.stopSignal });
   if (!outcome.ok) {
@@ -45,10 +54,11 @@ export async function runUpgrade(
     if (missing.length > 0) return fail('missing-listeners', `new worker ${worker.pid} does not listen on ${missing.join(', ')}`);
   }
 
-  try {
-    await Promise.all(workers.map((w) => w.activate(ACTIVATE_TIMEOUT_MS)));
-  } catch (error) {
-    return fail('activate-failed', (error as Error).message);
+  const failure = await activateAll(workers, ctx.clock);
+  if (failure?.reason === 'exited-before-ready') {
+    const { reason, code, signal } = describeFailure({ ok: false, ...failure });
+    return fail('exited-before-ready', reason, { code, signal, stderr: [...failure.worker.stderrTail] });
   }
+  if (failure) return fail('activate-failed', failure.message);
   return { ok: true, generation: next.number, pids: workers.map((w) => w.pid), durationMs: elapsed() };
 }

@@ -1,6 +1,8 @@
 /**
- * Tracks an HTTP server's connections and in-flight responses so a drain can
- * end keep-alive without racing clients.
+ * Tracks an HTTP server's connections so a drain can end keep-alive without
+ * racing clients. Costs one listener per connection, nothing per request:
+ * Node already records each connection's in-flight response as
+ * `socket._httpMessage`, and the request hook is added only when draining.
  *
  * Why not `server.close()` alone: since Node 19 it closes idle keep-alive
  * connections at once, and a client that is just reusing one gets ECONNRESET;
@@ -12,7 +14,8 @@
  * - a connection with no request in flight is closed only after it has been
  *   idle for the server's own `keepAliveTimeout` (the hint Node advertises in
  *   `Keep-Alive: timeout=`; Node's client drops its sockets a second before),
- *   which is the same moment Node would close it outside a drain.
+ *   the same moment Node would close it outside a drain (Node's own idle timer
+ *   keeps running too, and may close it earlier).
  * Upgraded connections (WebSocket) are left to the app's shutdown hooks and to
  * the drain deadline.
  */
@@ -20,10 +23,12 @@ import type { Server as HttpServer, IncomingMessage, ServerResponse } from 'node
 import type { Socket } from 'node:net';
 import { Server as TlsServer } from 'node:tls';
 
-interface ConnectionState {
-  active: number;
-  lastActivity: number;
-}
+type HttpSocket = Socket & {
+  /** The response being written on this connection (Node internal). */
+  _httpMessage?: ServerResponse | null;
+  /** The HTTP parser; gone once the connection was upgraded (Node internal). */
+  parser?: unknown;
+};
 
 /** Used when the server has keep-alive timeouts disabled (0). */
 const FALLBACK_IDLE_MS = 5_000;
@@ -31,23 +36,36 @@ const SWEEP_INTERVAL_MS = 100;
 
 export class HttpConnections {
   readonly #server: HttpServer;
-  readonly #sockets = new Map<Socket, ConnectionState>();
-  readonly #pending = new Set<ServerResponse>();
+  readonly #sockets = new Set<HttpSocket>();
+  /** While draining: when each connection was first seen idle. */
+  readonly #idleSince = new Map<HttpSocket, number>();
   #draining = false;
   #sweeper: NodeJS.Timeout | undefined;
 
   constructor(server: HttpServer) {
     this.#server = server;
     const connectionEvent = server instanceof TlsServer ? 'secureConnection' : 'connection';
-    server.prependListener(connectionEvent, (socket: Socket) => this.#add(socket));
-    server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => this.#request(req, res));
+    server.prependListener(connectionEvent, (socket: HttpSocket) => {
+      this.#sockets.add(socket);
+      socket.once('close', () => {
+        this.#sockets.delete(socket);
+        this.#idleSince.delete(socket);
+      });
+    });
   }
 
   /** Begin closing keep-alive as described above. Idempotent. */
   drain(): void {
     if (this.#draining) return;
     this.#draining = true;
-    for (const res of this.#pending) if (!res.headersSent) res.shouldKeepAlive = false;
+    this.#server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => {
+      res.shouldKeepAlive = false;
+    });
+    for (const socket of this.#sockets) {
+      const res = socket._httpMessage;
+      if (res && !res.headersSent) res.shouldKeepAlive = false;
+    }
+    this.#sweep();
     this.#sweeper = setInterval(() => this.#sweep(), SWEEP_INTERVAL_MS);
     this.#sweeper.unref();
   }
@@ -56,37 +74,19 @@ export class HttpConnections {
     clearInterval(this.#sweeper);
   }
 
-  #add(socket: Socket): void {
-    this.#sockets.set(socket, { active: 0, lastActivity: Date.now() });
-    socket.once('close', () => this.#sockets.delete(socket));
-  }
-
-  #request(req: IncomingMessage, res: ServerResponse): void {
-    if (this.#draining) res.shouldKeepAlive = false;
-    const state = this.#sockets.get(req.socket);
-    if (state) state.active++;
-    this.#pending.add(res);
-    let done = false;
-    const finish = () => {
-      if (done) return;
-      done = true;
-      this.#pending.delete(res);
-      if (state) {
-        state.active--;
-        state.lastActivity = Date.now();
-      }
-    };
-    res.once('finish', finish);
-    res.once('close', finish);
-  }
-
   #sweep(): void {
     const idleMs = this.#server.keepAliveTimeout > 0 ? this.#server.keepAliveTimeout : FALLBACK_IDLE_MS;
     const now = Date.now();
-    for (const [socket, state] of this.#sockets) {
-      // A socket without a parser has been upgraded (WebSocket): not ours to close.
-      const upgraded = !(socket as Socket & { parser?: unknown }).parser;
-      if (state.active === 0 && !upgraded && now - state.lastActivity >= idleMs) socket.destroy();
+    for (const socket of this.#sockets) {
+      const upgraded = !socket.parser;
+      if (upgraded || socket._httpMessage) {
+        // Busy: its response carries `Connection: close` and ends it.
+        this.#idleSince.delete(socket);
+        continue;
+      }
+      const since = this.#idleSince.get(socket);
+      if (since === undefined) this.#idleSince.set(socket, now);
+      else if (now - since >= idleMs) socket.destroy();
     }
   }
 }

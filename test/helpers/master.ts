@@ -30,6 +30,12 @@ export interface MasterRun {
   /** The first event named `name` (from index `after`) matching `match`. */
   waitFor(name: string, match?: (e: LogEvent) => boolean, options?: { after?: number; timeoutMs?: number }): Promise<LogEvent>;
   count(name: string, match?: (e: LogEvent) => boolean): number;
+  /**
+   * The next `upgrade.succeeded` (from index `after`), once every worker of
+   * older generations has exited: until then an old worker may still accept
+   * (it is told to drain just after the new generation goes live).
+   */
+  upgraded(after?: number): Promise<LogEvent>;
   /** Resolves when the apps have printed a line matching `pattern`. */
   waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<string>;
   /** The port of the first TCP listener (from master.started). */
@@ -85,6 +91,12 @@ export function startMaster(args: readonly string[], options: { cwd?: string; en
     },
     count(name, match = () => true) {
       return events.filter((e) => e.event === name && match(e)).length;
+    },
+    async upgraded(after = 0) {
+      const done = await run.waitFor('upgrade.succeeded', undefined, { after });
+      const older = events.filter((e) => e.event === 'worker.spawned' && (e.generation as number) < (done.generation as number));
+      for (const worker of older) await run.waitFor('worker.exited', (e) => e.workerId === worker.workerId);
+      return done;
     },
     waitForOutput(pattern, timeoutMs = 20_000) {
       return new Promise((resolve, reject) => {

@@ -8,7 +8,7 @@ import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { makeApp } from '../helpers/app.js';
 import { startLoad } from '../helpers/load.js';
-import { baseArgs, startMaster } from '../helpers/master.js';
+import { type LogEvent, baseArgs, startMaster } from '../helpers/master.js';
 import { isAlive } from '../helpers/processes.js';
 
 function getVersion(url: string): Promise<string> {
@@ -83,13 +83,13 @@ describe('crash recovery', () => {
     const app = makeApp('v1', 'crash-after-start');
     const master = startMaster(baseArgs(app.script, '--restart-delay', '50'));
     const port = await master.port();
-    const scheduled = [];
+    const scheduled: LogEvent[] = [];
     for (let i = 0; i < 4; i++) scheduled.push(await master.waitFor('worker.restart-scheduled', undefined, { after: master.events.indexOf(scheduled.at(-1)!) + 1 }));
     expect(scheduled.map((e) => e.delayMs)).toEqual([50, 100, 200, 400]);
     expect(await canBind(port)).toBe(false);
     app.deploy('v2');
     process.kill(master.pid, 'SIGUSR2');
-    await master.waitFor('upgrade.succeeded');
+    await master.upgraded();
     expect(await getVersion(await master.url())).toBe('v2');
   });
 });

@@ -48,7 +48,7 @@ describe('deploys', () => {
     symlinkSync(join(root, 'releases', '2'), join(root, 'current.new'));
     renameSync(join(root, 'current.new'), join(root, 'current'));
     process.kill(master.pid, 'SIGHUP');
-    const done = await master.waitFor('upgrade.succeeded');
+    const done = await master.upgraded();
     const next = master.events.find((e) => e.event === 'worker.spawned' && e.generation === done.generation);
     expect(next?.script).toBe(join(root, 'releases', '2', 'server.js'));
     const res = await fetch(url, { headers: { connection: 'close' } });
@@ -68,7 +68,7 @@ describe('deploys', () => {
 
     writeFileSync(app.script, appSource('v2').replace('process.env.PORT', 'process.env.APP_SOCKET'));
     process.kill(master.pid, 'SIGUSR2');
-    await master.waitFor('upgrade.succeeded');
+    await master.upgraded();
     expect(await getOverSocket(socket)).toBe('v2');
 
     process.kill(master.pid, 'SIGTERM');

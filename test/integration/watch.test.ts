@@ -11,7 +11,7 @@ describe('--watch', () => {
     await master.waitFor('master.ready');
     await master.waitFor('watch.ready');
     for (const version of ['v2-draft', 'v2-draft2', 'v2']) writeFileSync(app.script, appSource(version));
-    const done = await master.waitFor('upgrade.succeeded');
+    const done = await master.upgraded();
     const res = await fetch(await master.url(), { headers: { connection: 'close' } });
     expect(res.headers.get('x-version')).toBe('v2');
     expect(done.generation).toBe(2);
