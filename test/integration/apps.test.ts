@@ -3,6 +3,7 @@
  * ESM app using the opt-in worker API with --wait-ready, upgrade under load
  * with zero failed requests.
  */
+import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { type App, copyExample } from '../helpers/app.js';
 import { startLoad } from '../helpers/load.js';
@@ -32,6 +33,33 @@ describe('unmodified apps', () => {
     expect(report.errors).toEqual([]);
     expect(report.failed).toBe(0);
     expect(Object.keys(report.versions).sort()).toEqual(['v1', 'v2', 'v3']);
+  });
+
+  it.each([
+    ['fastify', 'test/fixtures/fastify-app.cjs'],
+    ['koa', 'test/fixtures/koa-app.cjs'],
+  ])('%s', async (_name, fixture) => {
+    const { report } = await upgradeTwiceUnderLoad(copyExample(fixture));
+    expect(report.errors).toEqual([]);
+    expect(report.failed).toBe(0);
+    expect(Object.keys(report.versions).sort()).toEqual(['v1', 'v2', 'v3']);
+  });
+
+  it('a raw net server', async () => {
+    const app = copyExample('test/fixtures/net-app.cjs');
+    const master = startMaster(baseArgs(app.script));
+    await master.waitFor('master.ready');
+    const port = await master.port();
+    const read = () =>
+      new Promise<string>((resolve, reject) => {
+        let data = '';
+        net.connect(port, '127.0.0.1').setEncoding('utf8').on('data', (d) => (data += d)).on('end', () => resolve(data.trim())).on('error', reject);
+      });
+    expect(await read()).toBe('v1');
+    app.deploy('v2');
+    process.kill(master.pid, 'SIGUSR2');
+    await master.upgraded();
+    expect(await read()).toBe('v2');
   });
 
   it('ESM with overseer/worker: ready() under --wait-ready, onShutdown runs after in-flight requests', async () => {
