@@ -4,10 +4,9 @@
  * `x-version`; `/slow?ms=N` answers after N ms.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { ROOT } from './master.js';
-import { onCleanup } from './processes.js';
+import { onCleanup, tempDir } from './processes.js';
 
 export type Behaviour =
   | 'ok'
@@ -69,8 +68,7 @@ export interface App {
 }
 
 export function makeApp(version = 'v1', behaviour: Behaviour = 'ok'): App {
-  const dir = mkdtempSync(join(tmpdir(), 'overseer-test-'));
-  onCleanup(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir();
   writeFileSync(join(dir, 'package.json'), '{ "type": "commonjs" }\n');
   const script = join(dir, 'server.js');
   const app: App = {

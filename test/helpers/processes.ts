@@ -2,6 +2,9 @@
  * The PID registry: every process a test starts (masters, workers, load
  * clients) is recorded here and killed, by PID, after each test.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach } from 'vitest';
 
 const pids = new Set<number>();
@@ -34,6 +37,13 @@ const cleanups: Array<() => unknown> = [];
 /** Run `fn` after the current test (temp dirs and the like). */
 export function onCleanup(fn: () => unknown): void {
   cleanups.push(fn);
+}
+
+/** A temporary directory, removed after the current test. */
+export function tempDir(prefix = 'overseer-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  onCleanup(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }
 
 afterEach(async () => {

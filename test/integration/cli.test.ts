@@ -3,13 +3,12 @@
  * nothing left behind (no worker, no PID file, no socket file).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, ROOT } from '../helpers/master.js';
-import { onCleanup } from '../helpers/processes.js';
+import { onCleanup, tempDir } from '../helpers/processes.js';
 
 const HELLO = `${ROOT}examples/hello/server.js`;
 
@@ -18,11 +17,6 @@ function run(args: string[]) {
   return { code: result.status, stdout: result.stdout, stderr: result.stderr.trim() };
 }
 
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'overseer-cli-'));
-  onCleanup(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 async function busyPort(): Promise<number> {
   const server = net.createServer();
@@ -69,7 +63,7 @@ const cases: readonly BadInput[] = [
 
 describe('bad input', () => {
   it.each(cases)('$name → exit $code with one line', async ({ args, message, code }) => {
-    const dir = tempDir();
+    const dir = tempDir('overseer-cli-');
     const pidFile = join(dir, 'master.pid');
     const argv = await args(dir);
     const withPid = argv[0] === 'start' && argv.length > 1 && !argv.includes('--pid-file') ? [...argv, '--pid-file', pidFile] : argv;

@@ -3,24 +3,13 @@
  * the master-held backlog (never refused); a master killed outright takes its
  * workers with it, and the port is free again.
  */
-import http from 'node:http';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { makeApp } from '../helpers/app.js';
+import { getVersion } from '../helpers/http.js';
 import { startLoad } from '../helpers/load.js';
 import { type LogEvent, baseArgs, startMaster } from '../helpers/master.js';
 import { isAlive } from '../helpers/processes.js';
-
-function getVersion(url: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    http
-      .get(url, { agent: false }, (res) => {
-        res.resume();
-        res.on('end', () => (res.statusCode === 200 ? resolve(String(res.headers['x-version'])) : reject(new Error(`status ${res.statusCode}`))));
-      })
-      .on('error', reject);
-  });
-}
 
 function canBind(port: number): Promise<boolean> {
   return new Promise((resolve) => {

@@ -2,36 +2,19 @@
  * How users deploy: swapping a `current -> releases/N` symlink, serving on a
  * unix socket, and sending many signals at once.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, renameSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { appSource, makeApp } from '../helpers/app.js';
+import { getVersion } from '../helpers/http.js';
 import { startLoad } from '../helpers/load.js';
 import { baseArgs, startMaster } from '../helpers/master.js';
-import { onCleanup } from '../helpers/processes.js';
+import { tempDir } from '../helpers/processes.js';
 
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'overseer-deploy-'));
-  onCleanup(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-function getOverSocket(socketPath: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    http
-      .get({ socketPath, path: '/', agent: false }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(String(res.headers['x-version'])));
-      })
-      .on('error', reject);
-  });
-}
 
 describe('deploys', () => {
   it('runs the new release after the `current` symlink is swapped', async () => {
-    const root = tempDir();
+    const root = tempDir('overseer-deploy-');
     for (const n of ['1', '2']) {
       mkdirSync(join(root, 'releases', n), { recursive: true });
       writeFileSync(join(root, 'releases', n, 'package.json'), '{ "type": "commonjs" }\n');
@@ -56,7 +39,7 @@ describe('deploys', () => {
   });
 
   it('serves an app that listens on a unix socket path, and removes the socket on stop', async () => {
-    const dir = tempDir();
+    const dir = tempDir('overseer-deploy-');
     const socket = join(dir, 'app.sock');
     const app = makeApp('v1');
     writeFileSync(app.script, appSource('v1').replace('process.env.PORT', 'process.env.APP_SOCKET'));
@@ -64,12 +47,12 @@ describe('deploys', () => {
     const bound = await master.waitFor('listener.bound');
     expect(bound.address).toEqual({ kind: 'unix', path: socket });
     await master.waitFor('master.ready');
-    expect(await getOverSocket(socket)).toBe('v1');
+    expect(await getVersion({ socketPath: socket })).toBe('v1');
 
     writeFileSync(app.script, appSource('v2').replace('process.env.PORT', 'process.env.APP_SOCKET'));
     process.kill(master.pid, 'SIGUSR2');
     await master.upgraded();
-    expect(await getOverSocket(socket)).toBe('v2');
+    expect(await getVersion({ socketPath: socket })).toBe('v2');
 
     process.kill(master.pid, 'SIGTERM');
     expect((await master.exited).code).toBe(0);

@@ -6,26 +6,9 @@
 import http from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { makeApp } from '../helpers/app.js';
+import { get } from '../helpers/http.js';
 import { startLoad } from '../helpers/load.js';
 import { baseArgs, startMaster } from '../helpers/master.js';
-
-function get(url: string, agent: http.Agent | false): Promise<{ status: number; version: string; reused: boolean; connection: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { agent }, (res) => {
-      res.resume();
-      res.on('end', () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          version: String(res.headers['x-version']),
-          reused: req.reusedSocket,
-          connection: String(res.headers.connection),
-        }),
-      );
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-  });
-}
 
 describe('drain', () => {
   it('finishes long before --drain-timeout under continuous keep-alive load', async () => {

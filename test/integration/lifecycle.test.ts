@@ -1,23 +1,17 @@
 /** The PID file, and stopping at once on a second stop signal. */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeApp } from '../helpers/app.js';
 import { BIN, baseArgs, startMaster } from '../helpers/master.js';
-import { isAlive, onCleanup } from '../helpers/processes.js';
+import { isAlive, tempDir } from '../helpers/processes.js';
 
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'overseer-life-'));
-  onCleanup(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 describe('PID file', () => {
   it('holds the master pid while it runs and is removed on a graceful stop', async () => {
-    const pidFile = join(tempDir(), 'master.pid');
+    const pidFile = join(tempDir('overseer-life-'), 'master.pid');
     const app = makeApp('v1');
     const master = startMaster(baseArgs(app.script, '--pid-file', pidFile));
     await master.waitFor('master.ready');
@@ -31,7 +25,7 @@ describe('PID file', () => {
   });
 
   it('replaces a stale PID file and refuses one that names a live process', async () => {
-    const dir = tempDir();
+    const dir = tempDir('overseer-life-');
     const pidFile = join(dir, 'master.pid');
     const dead = spawnSync(process.execPath, ['-e', '']).pid;
     writeFileSync(pidFile, `${dead}\n`);
