@@ -12,8 +12,7 @@ export interface Answer {
 
 export function get(target: string | { socketPath: string }, agent: http.Agent | false = false): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const options = typeof target === 'string' ? { agent } : { socketPath: target.socketPath, path: '/', agent };
-    const req = http.get(typeof target === 'string' ? target : '', options, (res) => {
+    const onResponse = (res: http.IncomingMessage) => {
       res.resume();
       res.on('error', reject);
       res.on('end', () =>
@@ -24,7 +23,10 @@ export function get(target: string | { socketPath: string }, agent: http.Agent |
           connection: String(res.headers.connection),
         }),
       );
-    });
+    };
+    const req = typeof target === 'string'
+      ? http.get(target, { agent }, onResponse)
+      : http.get({ socketPath: target.socketPath, path: '/', agent }, onResponse);
     req.on('error', reject);
   });
 }
