@@ -12,7 +12,7 @@ export type ActivateMessage = Envelope<'activate'> & { readonly seq: number };
  * `timeoutMs` is when the master will escalate to SIGTERM.
  */
 export type DrainMessage = Envelope<'drain'> & {
-  readonly reason: 'upgrade' | 'stop' | 'replace';
+  readonly reason: 'upgrade' | 'stop';
   readonly timeoutMs: number;
 };
 

@@ -141,7 +141,7 @@ export class WorkerHandle extends EventEmitter<WorkerHandleEvents> {
    * `killTimeoutMs` later. Workers that are not live have accepted nothing and
    * are killed at once instead.
    */
-  drain(reason: 'upgrade' | 'stop' | 'replace', timeoutMs: number, killTimeoutMs: number): void {
+  drain(reason: 'upgrade' | 'stop', timeoutMs: number, killTimeoutMs: number): void {
     if (this.#state !== 'live') {
       if (this.#state !== 'exited' && this.#state !== 'draining') this.kill('SIGKILL');
       return;

@@ -38,12 +38,18 @@ function install(info: WorkerRuntime['info']): void {
   (globalThis as Record<symbol, unknown>)[RUNTIME_KEY] = runtime;
 
   const originalListen = NetServer.prototype.listen;
+  const pending = new WeakSet<NetServer>();
   NetServer.prototype.listen = function listen(this: NetServer, ...args: unknown[]) {
     const plan = planListen(args);
     if (plan.kind === 'passthrough' || this.listening || runtime.draining) {
       return originalListen.apply(this, args as Parameters<typeof originalListen>);
     }
-    runtime.listen(this, plan);
+    if (pending.has(this)) {
+      // What Node throws for a second listen() on a listening server.
+      throw Object.assign(new Error('Listen method has been called more than once without closing.'), { code: 'ERR_SERVER_ALREADY_LISTEN' });
+    }
+    pending.add(this);
+    runtime.listen(this, plan, () => pending.delete(this));
     return this;
   } as typeof originalListen;
 

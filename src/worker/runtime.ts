@@ -84,7 +84,7 @@ export class WorkerRuntime {
   }
 
   /** Route one `listen()` call to the master. Called with Node's listen already ruled out. */
-  listen(server: NetServer, plan: Extract<ListenPlan, { kind: 'master' }>): void {
+  listen(server: NetServer, plan: Extract<ListenPlan, { kind: 'master' }>, settled: () => void): void {
     if (plan.callback) server.once('listening', plan.callback);
     this.#pendingListens++;
     this.#channel
@@ -92,6 +92,7 @@ export class WorkerRuntime {
       .then(({ value, handle }) => this.#install(server, plan, value as ListenAddress, handle))
       .catch((error: unknown) => process.nextTick(() => server.emit('error', listenError(plan.address, error))))
       .finally(() => {
+        settled();
         this.#pendingListens--;
         this.#maybeReady();
       });

@@ -5,7 +5,9 @@
  */
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { type App, copyExample } from '../helpers/app.js';
+import { writeFileSync } from 'node:fs';
+import { type App, appSource, copyExample, makeApp } from '../helpers/app.js';
+import { getVersion } from '../helpers/http.js';
 import { startLoad } from '../helpers/load.js';
 import { baseArgs, startMaster } from '../helpers/master.js';
 
@@ -60,6 +62,17 @@ describe('unmodified apps', () => {
     process.kill(master.pid, 'SIGUSR2');
     await master.upgraded();
     expect(await read()).toBe('v2');
+  });
+
+  it('a second listen() on the same server throws as Node does, and the first still serves', async () => {
+    const app = makeApp('v1');
+    writeFileSync(app.script, appSource('v1').concat(
+      `try { server.listen(process.env.PORT); } catch (error) { console.log('second listen: ' + error.code); }\n`,
+    ));
+    const master = startMaster(baseArgs(app.script));
+    expect(await master.waitForOutput(/^second listen: /)).toBe('second listen: ERR_SERVER_ALREADY_LISTEN');
+    await master.waitFor('master.ready');
+    expect(await getVersion(await master.url())).toBe('v1');
   });
 
   it('ESM with overseer/worker: ready() under --wait-ready, onShutdown runs after in-flight requests', async () => {
