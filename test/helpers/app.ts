@@ -3,7 +3,7 @@
  * version by rewriting the file, as a user does. Every app answers with
  * `x-version`; `/slow?ms=N` answers after N ms.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { ROOT } from './master.js';
 import { onCleanup, tempDir } from './processes.js';
@@ -61,6 +61,15 @@ server.listen(${port});\n`;
   }
 }
 
+/**
+ * Replace a file the way deploy tools do (write beside it, rename over it), so
+ * a worker spawned meanwhile reads the old or the new version, never half.
+ */
+function replaceFile(path: string, content: string): void {
+  writeFileSync(`${path}.tmp`, content);
+  renameSync(`${path}.tmp`, path);
+}
+
 export interface App {
   readonly dir: string;
   readonly script: string;
@@ -75,7 +84,7 @@ export function makeApp(version = 'v1', behaviour: Behaviour = 'ok'): App {
     dir,
     script,
     deploy(v, b = 'ok') {
-      writeFileSync(script, appSource(v, b));
+      replaceFile(script, appSource(v, b));
     },
   };
   app.deploy(version, behaviour);
@@ -99,7 +108,7 @@ export function copyExample(relative: string, packageType?: 'commonjs'): App {
     dir,
     script,
     deploy(version) {
-      writeFileSync(script, source.replace(/const VERSION = '[^']*';/, `const VERSION = '${version}';`));
+      replaceFile(script, source.replace(/const VERSION = '[^']*';/, `const VERSION = '${version}';`));
     },
   };
   app.deploy('v1');
