@@ -34,7 +34,11 @@ function readEnv(): WorkerRuntime['info'] | undefined {
 function install(info: WorkerRuntime['info']): void {
   // Only the preload ends the worker process: after a finished drain, or when
   // the master is gone before this worker ever accepted a connection.
-  const runtime = new WorkerRuntime(process, info, (code) => process.exit(code));
+  const runtime = new WorkerRuntime(process, info, {
+    exit: (code) => process.exit(code),
+    // Explicit ref/unref: Node then stops counting listeners on the channel.
+    keepAlive: (on) => (on ? process.channel?.ref() : process.channel?.unref()),
+  });
   (globalThis as Record<symbol, unknown>)[RUNTIME_KEY] = runtime;
 
   const originalListen = NetServer.prototype.listen;

@@ -11,6 +11,11 @@
  * - `drain`, or the loss of the channel (the master died), stops accepting,
  *   ends keep-alive in-band (connections.ts), runs shutdown hooks, and exits
  *   when no connection is left.
+ * Lifetime: the channel keeps the process alive only while a `listen()`
+ * awaits the master's reply or a listener is held back (a held-back handle
+ * is not active, so nothing else would). Otherwise the app lives and ends
+ * exactly as under plain `node`: a script with nothing to do exits at once,
+ * and an app that closes its own servers exits by itself.
  */
 import type { Server as HttpServer } from 'node:http';
 import { Server as NetServer } from 'node:net';
@@ -62,11 +67,14 @@ export class WorkerRuntime {
   #readySent = false;
   #live = false;
   #draining = false;
-  #exit: (code: number) => void;
+  #holding: boolean | undefined;
+  readonly #exit: (code: number) => void;
+  readonly #keepAlive: (on: boolean) => void;
 
-  constructor(port: Port, info: WorkerInfo, exit: (code: number) => void) {
+  constructor(port: Port, info: WorkerInfo, os: { exit: (code: number) => void; keepAlive: (on: boolean) => void }) {
     this.info = info;
-    this.#exit = exit;
+    this.#exit = os.exit;
+    this.#keepAlive = os.keepAlive;
     this.#channel = new Channel(port, {
       parse: parseToWorker,
       handlers: {
@@ -77,6 +85,7 @@ export class WorkerRuntime {
       onForeign: () => {}, // the app's own messages from elsewhere are not ours to judge
       onDisconnect: () => this.#masterGone(),
     });
+    this.#updateHold();
   }
 
   get draining(): boolean {
@@ -87,6 +96,7 @@ export class WorkerRuntime {
   listen(server: NetServer, plan: Extract<ListenPlan, { kind: 'master' }>, settled: () => void): void {
     if (plan.callback) server.once('listening', plan.callback);
     this.#pendingListens++;
+    this.#updateHold();
     this.#channel
       .request({ type: 'listen', address: plan.address }, LISTEN_TIMEOUT_MS)
       .then(({ value, handle }) => this.#install(server, plan, value as ListenAddress, handle))
@@ -94,6 +104,7 @@ export class WorkerRuntime {
       .finally(() => {
         settled();
         this.#pendingListens--;
+        this.#updateHold();
         this.#maybeReady();
       });
   }
@@ -130,6 +141,7 @@ export class WorkerRuntime {
     server.once('close', () => {
       http?.stop();
       this.#listeners.splice(this.#listeners.indexOf(listener), 1);
+      this.#updateHold();
     });
     if (this.#live) this.#activateOne(listener);
     if (this.#draining) this.#stopAccepting(listener);
@@ -154,6 +166,14 @@ export class WorkerRuntime {
     }
   }
 
+  /** Keep the process alive through the channel only while nothing else can (see above). */
+  #updateHold(): void {
+    const hold = this.#pendingListens > 0 || this.#listeners.some((l) => !l.deferred.active);
+    if (hold === this.#holding) return;
+    this.#holding = hold;
+    this.#keepAlive(hold);
+  }
+
   #activate(message: ActivateMessage): void {
     this.#live = true;
     const failed: string[] = [];
@@ -161,6 +181,7 @@ export class WorkerRuntime {
       const err = listener.deferred.activate();
       if (err !== 0) failed.push(`${formatAddress(listener.address)} (errno ${err})`);
     }
+    this.#updateHold();
     const outcome = failed.length === 0
       ? { result: { listeners: this.#listeners.length } }
       : { error: { code: 'ERR_ACTIVATE', message: `could not accept on ${failed.join(', ')}` } };

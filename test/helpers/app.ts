@@ -10,6 +10,7 @@ import { onCleanup, tempDir } from './processes.js';
 
 export type Behaviour =
   | 'ok'
+  | 'empty'
   | 'throw-at-start'
   | 'syntax-error'
   | 'exit-after-listen'
@@ -37,6 +38,8 @@ const server = http.createServer((req, res) => {
 `;
   const port = 'process.env.PORT';
   switch (behaviour) {
+    case 'empty':
+      return '';
     case 'ok':
       return `${handler}server.listen(${port}, () => { if (process.send) process.send('ready'); });\n`;
     case 'throw-at-start':
@@ -50,7 +53,8 @@ const server = http.createServer((req, res) => {
     case 'hang-after-listen':
       return `${handler}server.listen(${port}, () => { const end = Date.now() + 60000; while (Date.now() < end) {} });\n`;
     case 'other-port':
-      return `${handler}server.listen(Number(${port}) === 65535 ? 65534 : Number(${port}) + 1);\n`;
+      // OTHER_PORT: a port the test saw free (PORT + 1 may belong to anyone).
+      return `${handler}server.listen(Number(process.env.OTHER_PORT));\n`;
     case 'crash-first-start':
       // Crashes on its first start only (a marker file remembers), then serves.
       return `${handler}const marker = __filename + '.started';
