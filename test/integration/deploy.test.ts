@@ -38,6 +38,28 @@ describe('deploys', () => {
     expect(res.headers.get('x-version')).toBe('release-2');
   });
 
+  it('re-resolves its working directory when started inside the `current` symlink', async () => {
+    const root = tempDir('overseer-deploy-');
+    for (const n of ['1', '2']) {
+      mkdirSync(join(root, 'releases', n), { recursive: true });
+      writeFileSync(join(root, 'releases', n, 'package.json'), '{ "type": "commonjs" }\n');
+      writeFileSync(join(root, 'releases', n, 'server.js'), `${appSource(`release-${n}`)}console.log('cwd ' + process.cwd());\n`);
+    }
+    const current = join(root, 'current');
+    symlinkSync(join(root, 'releases', '1'), current);
+    // As after `cd /srv/app/current`: the shell's PWD keeps the symlink.
+    const master = startMaster(baseArgs('server.js'), { cwd: current, env: { PWD: current } });
+    await master.waitFor('master.ready');
+    expect(await master.waitForOutput(/^cwd /)).toBe(`cwd ${join(root, 'releases', '1')}`);
+
+    symlinkSync(join(root, 'releases', '2'), join(root, 'current.new'));
+    renameSync(join(root, 'current.new'), current);
+    process.kill(master.pid, 'SIGHUP');
+    await master.upgraded();
+    expect(await getVersion(await master.url())).toBe('release-2');
+    expect(master.output).toContain(`cwd ${join(root, 'releases', '2')}`);
+  });
+
   it('serves an app that listens on a unix socket path, and removes the socket on stop', async () => {
     const dir = tempDir('overseer-deploy-');
     const socket = join(dir, 'app.sock');
@@ -84,19 +106,36 @@ describe('deploys', () => {
     expect(last.generation).toBe(master.count('upgrade.started') + 1);
   });
 
-  it('passes --node-arg to the workers and PORT when there is one TCP listener', async () => {
+  it('passes script args, --node-arg and PORT to the workers, and leaves listen(0) alone', async () => {
     const app = makeApp('v1');
     writeFileSync(
       app.script,
-      `${appSource('v1')}console.log('worker-env ' + JSON.stringify({ execArgv: process.execArgv, port: process.env.PORT, leaked: Object.keys(process.env).filter((k) => k.startsWith('OVERSEER_')) }));\n`,
+      `${appSource('v1')}
+const metrics = http.createServer().listen(0, '127.0.0.1', () => {
+  console.log('worker-env ' + JSON.stringify({
+    argv: process.argv.slice(2),
+    execArgv: process.execArgv,
+    port: process.env.PORT,
+    metricsPort: metrics.address().port,
+    leaked: Object.keys(process.env).filter((k) => k.startsWith('OVERSEER_')),
+  }));
+});
+`,
     );
-    const master = startMaster(baseArgs(app.script, '--node-arg=--max-old-space-size=123', '--name', 'api'));
+    const master = startMaster([...baseArgs(app.script, '--node-arg=--max-old-space-size=123', '--name', 'api'), '--', '--mode', 'blue']);
     const port = await master.port();
     const line = await master.waitForOutput(/^worker-env /);
-    const env = JSON.parse(line.slice('worker-env '.length)) as { execArgv: string[]; port: string; leaked: string[] };
+    const env = JSON.parse(line.slice('worker-env '.length)) as { argv: string[]; execArgv: string[]; port: string; metricsPort: number; leaked: string[] };
+    expect(env.argv).toEqual(['--mode', 'blue']);
     expect(env.execArgv).toEqual(['--max-old-space-size=123']);
     expect(env.port).toBe(String(port));
     expect(env.leaked).toEqual([]);
     expect(master.events[0]?.name).toBe('api');
+    // listen(0) is the app's own business: a port of its own, not the master's,
+    // and the app is ready through its main server as usual.
+    expect(env.metricsPort).toBeGreaterThan(0);
+    expect(env.metricsPort).not.toBe(port);
+    await master.waitFor('master.ready');
+    expect(master.count('listener.bound')).toBe(0);
   });
 });
