@@ -89,7 +89,9 @@ async function bindTcp(address: Extract<ListenAddress, { kind: 'tcp' }>): Promis
       const busy = await probeTcp(host, address.port);
       if (busy) {
         result.close();
-        throw new ListenError(`cannot listen on ${formatAddress(address)}: ${busy}${busy === 'EADDRINUSE' ? ' (address already in use)' : ''}`);
+        throw new ListenError(`cannot listen on ${formatAddress(address)}: ${busy}${busy === 'EADDRINUSE' ? ' (address already in use)' : ''}`, {
+          cause: Object.assign(new Error(busy), { code: busy }),
+        });
       }
     }
     const out: Record<string, unknown> = {};

@@ -241,7 +241,9 @@ export class Master extends EventEmitter<MasterEvents> {
     // is picked up by the next generation.
     const cwd = realpathOr(o.cwd);
     const script = realpathOr(resolve(o.cwd, o.script));
-    const tcp = this.sockets.all.flatMap((l) => (l.address.kind === 'tcp' ? [l.address] : []));
+    // PORT comes from --listen only, so it does not change between generations
+    // when a worker asks for an address of its own.
+    const tcp = this.sockets.all.flatMap((l) => (l.configured && l.address.kind === 'tcp' ? [l.address] : []));
     const id = ++this.#workerSeq;
     const env: NodeJS.ProcessEnv = {
       ...process.env,

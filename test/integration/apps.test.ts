@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { type App, appSource, copyExample, makeApp } from '../helpers/app.js';
 import { getVersion } from '../helpers/http.js';
+import { onCleanup } from '../helpers/processes.js';
 import { startLoad } from '../helpers/load.js';
 import { baseArgs, startMaster } from '../helpers/master.js';
 
@@ -73,6 +74,18 @@ describe('unmodified apps', () => {
     expect(await master.waitForOutput(/^second listen: /)).toBe('second listen: ERR_SERVER_ALREADY_LISTEN');
     await master.waitFor('master.ready');
     expect(await getVersion(await master.url())).toBe('v1');
+  });
+
+  it('an app listening on a port in use gets EADDRINUSE in its error handler, as under plain node', async () => {
+    const busy = net.createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    onCleanup(() => new Promise((resolve) => busy.close(resolve)));
+    const app = makeApp('v1');
+    writeFileSync(app.script, appSource('v1').concat(
+      `http.createServer().listen(Number(process.env.BUSY_PORT), '127.0.0.1').on('error', (error) => console.log('busy: ' + error.code));\n`,
+    ));
+    const master = startMaster(baseArgs(app.script), { env: { BUSY_PORT: String((busy.address() as net.AddressInfo).port) } });
+    expect(await master.waitForOutput(/^busy: /)).toBe('busy: EADDRINUSE');
   });
 
   it('ESM with overseer/worker: ready() under --wait-ready, onShutdown runs after in-flight requests', async () => {
