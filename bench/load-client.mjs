@@ -11,7 +11,8 @@
  *     [--timeout-ms 10000]
  *
  * Contracts:
- * - Only loopback targets (127.0.0.0/8, localhost, ::1) over http:. Bad
+ * - Only loopback targets (127.0.0.0/8, localhost, ::1), over http: or https:
+ *   (self-signed certificates accepted). Bad
  *   arguments print one line on stderr and exit with code 2.
  * - Every request is recorded exactly once, as OK (2xx status and body read
  *   to the end) or as a failure of one kind: the error's `code`, `timeout`,
@@ -24,6 +25,7 @@
  *   cover every request (OK and failed) from send to settle.
  */
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -71,7 +73,7 @@ function parseCli() {
   };
   if (!values.url) usageError('--url is required');
   const url = URL.canParse(values.url) ? new URL(values.url) : usageError(`invalid --url "${values.url}"`);
-  if (url.protocol !== 'http:') usageError(`only http: URLs are supported, got "${url.protocol}"`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') usageError(`only http: and https: URLs are supported, got "${url.protocol}"`);
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const loopback = host === 'localhost' || host === '::1' || (net.isIPv4(host) && host.startsWith('127.'));
   if (!loopback) usageError(`refusing non-loopback host "${url.hostname}"`);
@@ -120,6 +122,7 @@ function summarize(values) {
 }
 
 const opts = parseCli();
+const client = opts.url.protocol === 'https:' ? https : http;
 
 const stats = {
   ok: 0,
@@ -157,7 +160,8 @@ function requestOnce(agent, headers) {
       const kind = timedOut ? 'timeout' : err.code ? String(err.code) : `error:${String(err.message).slice(0, 40)}`;
       settle({ ok: false, kind, message: String(err.message) });
     };
-    const req = http.request(opts.url, { method: 'GET', agent, headers }, (res) => {
+    // Loopback test servers use self-signed certificates.
+    const req = client.request(opts.url, { method: 'GET', agent, headers, rejectUnauthorized: false }, (res) => {
       let head = '';
       let ended = false;
       res.setEncoding('utf8');
@@ -314,7 +318,7 @@ if (process.send) {
 
 durationTimer = setTimeout(stop, opts.durationMs);
 for (let i = 0; i < opts.keepalive; i++) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const agent = new client.Agent({ keepAlive: true, maxSockets: 1, rejectUnauthorized: false });
   agents.push(agent);
   loops.push(runLoop('keepalive', agent));
 }

@@ -10,12 +10,13 @@ import { type App, appSource, copyExample, makeApp } from '../helpers/app.js';
 import { getVersion } from '../helpers/http.js';
 import { onCleanup } from '../helpers/processes.js';
 import { startLoad } from '../helpers/load.js';
-import { baseArgs, startMaster } from '../helpers/master.js';
+import { ROOT, baseArgs, startMaster } from '../helpers/master.js';
 
-async function upgradeTwiceUnderLoad(app: App, extra: string[] = []) {
-  const master = startMaster(baseArgs(app.script, '--workers', '2', ...extra));
+async function upgradeTwiceUnderLoad(app: App, extra: string[] = [], options: { env?: NodeJS.ProcessEnv; https?: boolean } = {}) {
+  const master = startMaster(baseArgs(app.script, '--workers', '2', ...extra), { env: options.env });
   await master.waitFor('master.ready');
-  const load = await startLoad(await master.url(), { keepalive: 4, fresh: 2 });
+  const url = (await master.url()).replace(/^http:/, options.https ? 'https:' : 'http:');
+  const load = await startLoad(url, { keepalive: 4, fresh: 2 });
   await load.waitForVersion('v1');
   for (const version of ['v2', 'v3']) {
     app.deploy(version);
@@ -45,6 +46,15 @@ describe('unmodified apps', () => {
     const { report } = await upgradeTwiceUnderLoad(copyExample(fixture));
     expect(report.errors).toEqual([]);
     expect(report.failed).toBe(0);
+    expect(Object.keys(report.versions).sort()).toEqual(['v1', 'v2', 'v3']);
+  });
+
+  it('node:https, keep-alive over TLS', async () => {
+    const env = { TLS_DIR: `${ROOT}test/fixtures/tls` };
+    const { report } = await upgradeTwiceUnderLoad(copyExample('test/fixtures/https-app.cjs'), [], { env, https: true });
+    expect(report.errors).toEqual([]);
+    expect(report.failed).toBe(0);
+    expect(report.byLoop.keepalive.total).toBeGreaterThan(0);
     expect(Object.keys(report.versions).sort()).toEqual(['v1', 'v2', 'v3']);
   });
 
