@@ -35,8 +35,8 @@ export interface Bound {
   readonly address: ListenAddress;
 }
 
-function fail(address: ListenAddress, errno: number): never {
-  const code = getSystemErrorName(errno);
+/** Throw the ListenError for a system error code (from libuv's errno or a probe). */
+function fail(address: ListenAddress, code: string, errno?: number): never {
   const hints: Record<string, string> = {
     EADDRINUSE: 'address already in use',
     EACCES: 'permission denied',
@@ -89,9 +89,7 @@ async function bindTcp(address: Extract<ListenAddress, { kind: 'tcp' }>): Promis
       const busy = await probeTcp(host, address.port);
       if (busy) {
         result.close();
-        throw new ListenError(`cannot listen on ${formatAddress(address)}: ${busy}${busy === 'EADDRINUSE' ? ' (address already in use)' : ''}`, {
-          cause: Object.assign(new Error(busy), { code: busy }),
-        });
+        fail(address, busy);
       }
     }
     const out: Record<string, unknown> = {};
@@ -99,7 +97,7 @@ async function bindTcp(address: Extract<ListenAddress, { kind: 'tcp' }>): Promis
     const port = typeof out.port === 'number' ? out.port : address.port;
     return { handle: result, address: { kind: 'tcp', host, port } };
   }
-  return fail(address, errno);
+  return fail(address, getSystemErrorName(errno), errno);
 }
 
 /** Is something accepting on this unix socket path? */
@@ -131,7 +129,7 @@ async function bindUnix(address: Extract<ListenAddress, { kind: 'unix' }>): Prom
     unlinkSync(path); // a stale socket left by a process that died
   }
   const result = createServerHandle(path, -1, -1);
-  if (typeof result === 'number') return fail(address, result);
+  if (typeof result === 'number') return fail(address, getSystemErrorName(result), result);
   return { handle: result, address };
 }
 
