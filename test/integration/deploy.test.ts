@@ -96,14 +96,22 @@ describe('deploys', () => {
       process.kill(master.pid, 'SIGUSR2');
       await expect.poll(heard, { timeout: 10_000, interval: 1 }).toBe(i - 1);
     }
+    // Wait until every upgrade that started has succeeded. The generation
+    // started by the first signal loads the script only once its node process
+    // is up, so it may already run v11 while the follow-up is still starting:
+    // seeing v11 answer is not enough to know the upgrades are over.
+    const settled = () => {
+      const last = master.events.filter((e) => e.event === 'upgrade.succeeded').at(-1);
+      return last?.generation === master.count('upgrade.started') + 1;
+    };
+    await expect.poll(settled, { timeout: 20_000, interval: 5 }).toBe(true);
     await load.waitForVersion('v11', { minCount: 200 });
     const report = await load.stop();
     expect(report.failed).toBe(0);
+    expect(master.count('upgrade.failed')).toBe(0);
     // Ten triggers, far fewer upgrades: one running plus one follow-up at a time.
     expect(master.count('upgrade.started')).toBeLessThan(10);
     expect(master.count('upgrade.coalesced')).toBeGreaterThan(0);
-    const last = master.events.filter((e) => e.event === 'upgrade.succeeded').at(-1)!;
-    expect(last.generation).toBe(master.count('upgrade.started') + 1);
   });
 
   it('passes script args, --node-arg and PORT to the workers, and leaves listen(0) alone', async () => {
