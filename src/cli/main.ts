@@ -46,6 +46,11 @@ function program(result: { code: number }): Command {
     .option('--node-arg <arg>', 'argument for the workers\' node, repeatable (e.g. --node-arg=--max-old-space-size=512)', collect, [])
     .option('--restart-delay <ms>', 'first delay before replacing a crashed worker (doubles per crash)', String(DEFAULTS.restartDelayMs))
     .option('--restart-delay-max <ms>', 'largest delay before replacing a crashed worker', String(DEFAULTS.restartDelayMaxMs))
+    .option('--control <path>', 'control socket for upgrade/status/stop (default: $XDG_RUNTIME_DIR/overseer/<name>.sock, else .overseer/<name>.sock beside the PID file or in the working directory)')
+    .option('--user <name|uid>', 'run workers as this user (the master must be root)')
+    .option('--group <name|gid>', 'run workers with this group (default: the user\'s primary group)')
+    .option('--exec', '<script> is any program (not run by node): it gets the sockets at fds 3… with LISTEN_FDS/LISTEN_PID, like systemd socket activation', false)
+    .option('--ready-delay <ms>', 'with --exec: a worker that has not written READY=1 to $OVERSEER_READY_FD is taken as ready this long after it started')
     .action(async (script: string, args: string[], opts: Record<string, unknown>) => {
       result.code = await runStart({
         script,
@@ -65,6 +70,11 @@ function program(result: { code: number }): Command {
         nodeArg: opts.nodeArg as string[],
         restartDelay: opts.restartDelay as string,
         restartDelayMax: opts.restartDelayMax as string,
+        control: opts.control as string | undefined,
+        user: opts.user as string | undefined,
+        group: opts.group as string | undefined,
+        exec: opts.exec as boolean,
+        readyDelay: opts.readyDelay as string | undefined,
       });
     });
   return root;

@@ -254,7 +254,7 @@ export class Master extends EventEmitter<MasterEvents> {
       [ENV.name]: o.name,
       ...(tcp.length === 1 ? { PORT: String(tcp[0]!.port) } : {}),
     };
-    const proc = this.#deps.spawner.spawn({ script, args: o.scriptArgs, cwd, env, nodeArgs: o.nodeArgs });
+    const proc = this.#deps.spawner.spawn({ script, args: o.scriptArgs, cwd, env, nodeArgs: o.nodeArgs, uid: o.uid, gid: o.gid });
     const worker = new WorkerHandle(proc, { id, generation: generation.number, slot: slot.index }, {
       clock: this.#deps.clock,
       stderr: this.#deps.stderr,

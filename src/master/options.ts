@@ -8,7 +8,9 @@ import { availableParallelism } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import type { ListenAddress } from '../ipc/address.js';
+import { socketPathProblem } from '../ipc/socket-path.js';
 import { parseListenAddress } from './parse-address.js';
+import { resolveIdentity } from './users.js';
 
 export type LogFormat = 'json' | 'pretty';
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -32,6 +34,12 @@ export interface RawStartOptions {
   nodeArg?: readonly string[];
   restartDelay?: string | number;
   restartDelayMax?: string | number;
+  control?: string;
+  /** `<script>` is any program that takes its sockets the systemd way. */
+  exec?: boolean;
+  readyDelay?: string | number;
+  user?: string;
+  group?: string;
   /** Base directory for relative paths; the master's logical cwd by default. */
   cwd?: string;
 }
@@ -61,6 +69,15 @@ export interface MasterOptions {
   readonly restartDelayMaxMs: number;
   /** A worker live this long has its crash backoff reset. */
   readonly restartResetMs: number;
+  /** The control socket given with `--control`; otherwise the default location (control-path.ts). */
+  readonly control: string | undefined;
+  /** Workers are `script` run as a program (not by node), sockets at fds 3… */
+  readonly exec: boolean;
+  /** `--exec` workers not saying READY=1 are taken as ready this long after spawn. */
+  readonly readyDelayMs: number | undefined;
+  /** Identity the workers run as (`--user`, `--group`); undefined = the master's. */
+  readonly uid: number | undefined;
+  readonly gid: number | undefined;
 }
 
 export const DEFAULTS = Object.freeze({
@@ -116,6 +133,16 @@ export function parseStartOptions(raw: RawStartOptions): MasterOptions {
     const address = parseListenAddress(text);
     return address.kind === 'unix' ? { ...address, path: resolve(cwd, address.path) } : address;
   });
+  for (const address of listen) {
+    if (address.kind !== 'unix') continue;
+    const problem = socketPathProblem(address.path);
+    if (problem) throw new ConfigError(`--listen unix:${address.path} ${problem}`);
+  }
+  const exec = raw.exec ?? false;
+  if (raw.readyDelay !== undefined && !exec) throw new ConfigError(`--ready-delay applies only with --exec, got \`${String(raw.readyDelay)}\``);
+  const control = raw.control === undefined ? undefined : resolve(cwd, raw.control);
+  const controlProblem = control === undefined ? undefined : socketPathProblem(control);
+  if (controlProblem) throw new ConfigError(`--control ${control} ${controlProblem}`);
   const restartDelayMs = integer('--restart-delay', raw.restartDelay, DEFAULTS.restartDelayMs, 1);
   const logFormat = oneOf<LogFormat>('--log-format', raw.logFormat, ['json', 'pretty'], process.stdout.isTTY ? 'pretty' : 'json');
   return Object.freeze({
@@ -138,5 +165,9 @@ export function parseStartOptions(raw: RawStartOptions): MasterOptions {
     restartDelayMs,
     restartDelayMaxMs: Math.max(restartDelayMs, integer('--restart-delay-max', raw.restartDelayMax, DEFAULTS.restartDelayMaxMs, 1)),
     restartResetMs: DEFAULTS.restartResetMs,
+    control,
+    exec,
+    readyDelayMs: raw.readyDelay === undefined ? undefined : integer('--ready-delay', raw.readyDelay, 0, 0),
+    ...resolveIdentity(raw.user, raw.group),
   });
 }

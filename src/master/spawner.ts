@@ -13,6 +13,9 @@ export interface SpawnSpec {
   readonly cwd: string;
   readonly env: NodeJS.ProcessEnv;
   readonly nodeArgs: readonly string[];
+  /** Identity to run as (`--user`/`--group`); libuv drops supplementary groups too. */
+  readonly uid?: number | undefined;
+  readonly gid?: number | undefined;
 }
 
 /** What the master uses of a child process. */
@@ -47,6 +50,8 @@ export const forkSpawner: Spawner = {
       // master, which then drains the workers instead of them dying mid-request.
       detached: true,
       serialization: 'json',
+      ...(spec.uid === undefined ? {} : { uid: spec.uid }),
+      ...(spec.gid === undefined ? {} : { gid: spec.gid }),
     });
   },
 };
