@@ -8,6 +8,10 @@ export type ErrorCode =
   | 'ERR_LISTEN'
   | 'ERR_ALREADY_RUNNING'
   | 'ERR_PID_FILE'
+  /** The control socket cannot be created (not "already running": that has its own code). */
+  | 'ERR_CONTROL'
+  /** No master answers on the control socket. */
+  | 'ERR_NO_MASTER'
   | 'ERR_UPGRADE'
   | 'ERR_IPC_TIMEOUT'
   | 'ERR_IPC_CLOSED'

@@ -10,6 +10,8 @@ import type { WorkerHandle } from './worker-handle.js';
 export interface Slot {
   readonly index: number;
   readonly backoff: Backoff;
+  /** Crash replacements started in this slot so far. */
+  restarts: number;
   worker: WorkerHandle | undefined;
   cancelRestart: (() => void) | undefined;
 }
@@ -28,6 +30,7 @@ export function createGeneration(number: number, options: MasterOptions): Genera
     slots: Array.from({ length: options.workers }, (_, index) => ({
       index,
       backoff: new Backoff(options.restartDelayMs, options.restartDelayMaxMs, options.restartResetMs),
+      restarts: 0,
       worker: undefined,
       cancelRestart: undefined,
     })),

@@ -15,6 +15,7 @@ export function scheduleRestart(ctx: MasterContext, generation: Generation, slot
   ctx.emit('worker.restart-scheduled', { generation: generation.number, slot: slot.index, delayMs, failures: slot.backoff.failures });
   slot.cancelRestart = ctx.clock.setTimeout(() => {
     slot.cancelRestart = undefined;
+    slot.restarts++;
     void fillSlot(ctx, generation, slot);
   }, delayMs);
 }

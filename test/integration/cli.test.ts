@@ -13,7 +13,10 @@ import { onCleanup, tempDir } from '../helpers/processes.js';
 const HELLO = `${ROOT}examples/hello/server.js`;
 
 function run(args: string[]) {
-  const result = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 15_000 });
+  // Its own runtime dir, so the control socket of a master that fails to
+  // start never meets another test's.
+  const env = { ...process.env, XDG_RUNTIME_DIR: tempDir('overseer-run-') };
+  const result = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, env, encoding: 'utf8', timeout: 15_000 });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr.trim() };
 }
 

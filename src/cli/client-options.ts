@@ -1,0 +1,25 @@
+/** Options shared by the commands that talk to a running master (upgrade, status, stop). */
+import { Command } from 'commander';
+import type { ControlLocation } from '../ipc/control-path.js';
+import { logicalCwd } from '../master/options.js';
+
+export interface ClientOptions {
+  name: string;
+  control?: string;
+  pidFile?: string;
+  json: boolean;
+  timeout?: string;
+}
+
+export function addClientOptions(command: Command, timeoutHelp: string): Command {
+  return command
+    .option('--name <name>', 'the master\'s --name', 'overseer')
+    .option('--control <path>', 'the master\'s control socket (default: found from --name, --pid-file and $XDG_RUNTIME_DIR as the master chose it)')
+    .option('--pid-file <path>', 'the master\'s --pid-file (its control socket is looked for beside it)')
+    .option('--json', 'print the answer as one JSON object', false)
+    .option('--timeout <ms>', timeoutHelp);
+}
+
+export function locate(options: ClientOptions): ControlLocation {
+  return { control: options.control, name: options.name, pidFile: options.pidFile, cwd: logicalCwd(), env: process.env };
+}

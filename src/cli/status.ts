@@ -1,0 +1,47 @@
+/** `overseer status`: what the master is running now. Exit 2 when no master answers. */
+import type { Writable } from 'node:stream';
+import type { MasterStatus, WorkerStatus } from '../ipc/control.js';
+import { type ClientOptions, locate } from './client-options.js';
+import { ControlConnection, parseTimeout } from './control-client.js';
+
+export async function runStatus(options: ClientOptions, out: Writable = process.stdout): Promise<number> {
+  const timeoutMs = parseTimeout(options.timeout) ?? 10_000;
+  const connection = await ControlConnection.open(locate(options));
+  try {
+    const status = await connection.next(connection.send('status'), 'status', timeoutMs);
+    out.write(options.json ? `${JSON.stringify(status)}\n` : describeStatus(status));
+    return 0;
+  } finally {
+    connection.close();
+  }
+}
+
+const mb = (bytes: number | null) => (bytes === null ? '?' : `${(bytes / 1048576).toFixed(1)} MB`);
+
+export function duration(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${s % 60}s`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
+  return `${Math.floor(s / 86400)}d${Math.floor((s % 86400) / 3600)}h`;
+}
+
+function worker(w: WorkerStatus): string {
+  return `  worker ${w.workerId}  pid ${w.pid ?? '-'}  gen ${w.generation}  ${w.state}  up ${duration(w.uptimeMs)}  restarts ${w.restarts}  rss ${mb(w.rssBytes)}`;
+}
+
+export function describeStatus(s: MasterStatus): string {
+  const lines = [
+    `${s.name}: master pid ${s.pid} (overseer ${s.version}), ${s.state} for ${duration(s.uptimeMs)}, rss ${mb(s.rssBytes)}`,
+    `listening on ${s.listeners.join(', ') || '(nothing yet)'}`,
+    `generation ${s.generation ?? '-'}: ${s.workers.length} worker${s.workers.length === 1 ? '' : 's'}`,
+    ...s.workers.map(worker),
+  ];
+  if (s.starting.length > 0) lines.push(`starting (upgrade in progress):`, ...s.starting.map(worker));
+  if (s.draining.length > 0) lines.push('draining:', ...s.draining.map(worker));
+  const last = s.lastUpgrade;
+  if (!last) lines.push('last upgrade: none');
+  else if (last.ok) lines.push(`last upgrade: generation ${last.generation} live after ${last.durationMs} ms (${last.trigger}, ${last.finishedAt})`);
+  else lines.push(`last upgrade: ${last.generation === undefined ? '' : `generation ${last.generation} `}failed: ${last.reason}: ${last.message} (${last.trigger}, ${last.finishedAt})`);
+  return `${lines.join('\n')}\n`;
+}

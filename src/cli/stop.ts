@@ -1,0 +1,58 @@
+/**
+ * `overseer stop`: graceful stop through the control socket; returns when the
+ * master process is gone (not merely when it said it stopped), so a script
+ * can start another one right after. Exit 0 stopped, 1 not within
+ * `--timeout`, 2 no master answers.
+ */
+import { readFileSync } from 'node:fs';
+import type { Writable } from 'node:stream';
+import { OverseerError, systemCode } from '../errors.js';
+import { type ClientOptions, locate } from './client-options.js';
+import { ControlConnection, parseTimeout } from './control-client.js';
+
+/** How often to look whether the master's pid is gone, after it said it stopped. */
+const EXIT_POLL_MS = 10;
+
+export async function runStop(options: ClientOptions, out: Writable = process.stdout): Promise<number> {
+  const timeoutMs = parseTimeout(options.timeout);
+  const deadline = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs;
+  const left = () => (deadline === Infinity ? undefined : Math.max(1, deadline - Date.now()));
+  const connection = await ControlConnection.open(locate(options));
+  let pid: number;
+  let durationMs: number | undefined;
+  try {
+    const id = connection.send('stop');
+    pid = (await connection.next(id, 'stop', left())).pid;
+    try {
+      const stopped = await connection.next(id, 'stop', left());
+      if (stopped.stage === 'stopped') durationMs = stopped.durationMs;
+    } catch (error) {
+      // The connection closing is how a master that was killed meanwhile
+      // answers; whether it is gone is checked below either way.
+      if (Date.now() >= deadline) throw error;
+    }
+  } finally {
+    connection.close();
+  }
+  while (alive(pid)) {
+    if (Date.now() >= deadline) throw new OverseerError('ERR_CONTROL', `master ${pid} is still running after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, EXIT_POLL_MS));
+  }
+  const result = { stopped: true, pid, durationMs: durationMs ?? null };
+  out.write(options.json ? `${JSON.stringify(result)}\n` : `overseer: master ${pid} stopped${durationMs === undefined ? '' : ` after ${durationMs} ms`}\n`);
+  return 0;
+}
+
+/** Running, and not a zombie waiting for its parent to reap it (it has exited). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    return systemCode(error) === 'EPERM';
+  }
+  try {
+    return !/^\d+ \(.*\) Z/s.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true; // no /proc: trust kill(0)
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * The control protocol: `overseer upgrade|status|stop` (the client) talking
+ * to a running master over its unix control socket.
+ *
+ * Framing: one JSON object per line (`\n`), UTF-8, in both directions.
+ * Every request carries the protocol version `v` and an `id` the answers
+ * repeat. A request is answered by exactly one `result` or `error` line,
+ * except `stop`, which gets `result` { stage: 'stopping' } at once and a
+ * second `result` { stage: 'stopped' } just before the master exits.
+ * A line longer than MAX_REQUEST_BYTES, malformed JSON, a wrong version or an
+ * unknown type gets an `error` line (and the connection is closed); it never
+ * affects the master. docs/protocol.md has examples.
+ */
+import type { UpgradeFailureReason } from '../errors.js';
+
+export const CONTROL_VERSION = 1;
+/** Requests are tiny; anything longer is refused before it is parsed. */
+export const MAX_REQUEST_BYTES = 4096;
+
+export const REQUEST_TYPES = ['upgrade', 'status', 'stop'] as const;
+export type ControlRequestType = (typeof REQUEST_TYPES)[number];
+
+export type ControlRequest = { readonly v: typeof CONTROL_VERSION; readonly id: number; readonly type: ControlRequestType };
+
+export type ControlErrorCode = 'bad-json' | 'bad-request' | 'unsupported-version' | 'unknown-request' | 'request-too-large' | 'internal-error';
+
+/** An upgrade's outcome as the master reports it (also the `upgrade.*` log events). */
+export type UpgradeOutcome =
+  | { readonly ok: true; readonly generation: number; readonly pids: readonly (number | undefined)[]; readonly durationMs: number }
+  | {
+      readonly ok: false;
+      readonly generation: number | undefined;
+      readonly reason: UpgradeFailureReason;
+      readonly message: string;
+      readonly durationMs: number;
+      readonly code?: number | null;
+      readonly signal?: string | null;
+      readonly stderr?: readonly string[];
+    };
+
+export interface WorkerStatus {
+  readonly workerId: number;
+  readonly generation: number;
+  readonly slot: number;
+  readonly pid: number | undefined;
+  readonly state: string;
+  readonly uptimeMs: number;
+  /** Crash replacements in this worker's slot before it. */
+  readonly restarts: number;
+  /** Resident set size in bytes; null where the OS does not tell (non-Linux). */
+  readonly rssBytes: number | null;
+}
+
+export interface MasterStatus {
+  readonly pid: number;
+  readonly name: string;
+  readonly version: string;
+  readonly state: string;
+  readonly uptimeMs: number;
+  readonly rssBytes: number;
+  readonly listeners: readonly string[];
+  /** The generation in service; undefined until the first one is. */
+  readonly generation: number | undefined;
+  readonly workers: readonly WorkerStatus[];
+  /** A new generation that is starting (during an upgrade). */
+  readonly starting: readonly WorkerStatus[];
+  readonly draining: readonly WorkerStatus[];
+  readonly upgrading: boolean;
+  readonly lastUpgrade: (UpgradeOutcome & { readonly trigger: string; readonly finishedAt: string }) | null;
+}
+
+export type StopProgress =
+  | { readonly stage: 'stopping'; readonly pid: number }
+  | { readonly stage: 'stopped'; readonly pid: number; readonly durationMs: number };
+
+export interface ResultOf {
+  readonly upgrade: UpgradeOutcome;
+  readonly status: MasterStatus;
+  readonly stop: StopProgress;
+}
+
+export type ControlResponse =
+  | { readonly v: typeof CONTROL_VERSION; readonly id: number; readonly type: 'result'; readonly result: ResultOf[ControlRequestType] }
+  | {
+      readonly v: typeof CONTROL_VERSION;
+      readonly id: number | null;
+      readonly type: 'error';
+      readonly error: { readonly code: ControlErrorCode; readonly message: string };
+    };
+
+export type ParsedRequest =
+  | { readonly ok: true; readonly request: ControlRequest }
+  | { readonly ok: false; readonly id: number | null; readonly code: ControlErrorCode; readonly message: string };
+
+/** Parse one request line; never throws. */
+export function parseControlRequest(line: string): ParsedRequest {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return { ok: false, id: null, code: 'bad-json', message: 'request is not valid JSON' };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { ok: false, id: null, code: 'bad-request', message: 'request must be a JSON object' };
+  }
+  const v = value as Record<string, unknown>;
+  const id = typeof v.id === 'number' && Number.isSafeInteger(v.id) ? v.id : null;
+  if (id === null) return { ok: false, id: null, code: 'bad-request', message: 'request needs an integer `id`' };
+  if (v.v !== CONTROL_VERSION) {
+    return { ok: false, id, code: 'unsupported-version', message: `protocol version ${JSON.stringify(v.v)} is not supported (this master speaks ${CONTROL_VERSION})` };
+  }
+  if (typeof v.type !== 'string' || !(REQUEST_TYPES as readonly string[]).includes(v.type)) {
+    return { ok: false, id, code: 'unknown-request', message: `unknown request type ${JSON.stringify(v.type)} (known: ${REQUEST_TYPES.join(', ')})` };
+  }
+  return { ok: true, request: { v: CONTROL_VERSION, id, type: v.type as ControlRequestType } };
+}

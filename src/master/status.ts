@@ -1,0 +1,52 @@
+/**
+ * `overseer status`: a snapshot of the master built from what it already
+ * tracks, plus each process's resident memory read from /proc (Linux; null
+ * elsewhere). Reading /proc/<pid>/status is a few microseconds per worker.
+ */
+import { readFileSync } from 'node:fs';
+import { formatAddress } from '../ipc/address.js';
+import type { MasterStatus, WorkerStatus } from '../ipc/control.js';
+import { overseerVersion } from '../version.js';
+import type { Master } from './master.js';
+import type { WorkerHandle } from './worker-handle.js';
+
+export function rssOf(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+export function masterStatus(master: Master, now: number): MasterStatus {
+  const current = master.currentGeneration;
+  const describe = (w: WorkerHandle): WorkerStatus => ({
+    workerId: w.id,
+    generation: w.generation,
+    slot: w.slot,
+    pid: w.pid,
+    state: w.state,
+    uptimeMs: Math.round(now - w.spawnedAt),
+    restarts: w.restarts,
+    rssBytes: rssOf(w.pid),
+  });
+  const workers = master.workers.filter((w) => w.state !== 'exited');
+  const last = master.lastUpgrade;
+  return {
+    pid: master.pid,
+    name: master.options.name,
+    version: overseerVersion(),
+    state: master.state,
+    uptimeMs: Math.round(now - (master.startedAt ?? now)),
+    rssBytes: process.memoryUsage.rss(),
+    listeners: master.sockets.all.map((l) => formatAddress(l.address)),
+    generation: current,
+    workers: workers.filter((w) => w.generation === current && w.state !== 'draining').map(describe),
+    starting: workers.filter((w) => current === undefined ? false : w.generation > current).map(describe),
+    draining: workers.filter((w) => w.state === 'draining' || (current !== undefined && w.generation < current)).map(describe),
+    upgrading: master.upgrading,
+    lastUpgrade: last ?? null,
+  };
+}
