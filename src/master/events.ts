@@ -40,6 +40,8 @@ export interface MasterEvents {
   'master.stopped': [{ durationMs: number }];
   'listener.bound': [WorkerFacts & { address: ListenAddress }];
   'listener.unused': [{ address: ListenAddress }];
+  /** A socket systemd passed in is held; `serves` is the `--listen` address it stands for (none: held as passed). */
+  'listener.inherited': [{ address: ListenAddress; fd: number; name: string; serves?: ListenAddress }];
   'worker.spawned': [WorkerFacts & { script: string; cwd: string }];
   'worker.ready': [WorkerFacts & { startupMs: number }];
   'worker.live': [WorkerFacts];

@@ -7,12 +7,15 @@
 import { resolve } from 'node:path';
 import { type ListenAddress, formatAddress } from '../ipc/address.js';
 import { type Bound, bindAddress } from './bind.js';
+import type { InheritedSocket, PassedFd } from './socket-activation.js';
 
 export interface HeldListener extends Bound {
   /** Stable identity used to compare what generations listen on. */
   readonly key: string;
   /** Given with `--listen` (as opposed to bound on a worker's request). */
   readonly configured: boolean;
+  /** Passed in by systemd (socket-activation.ts); `serves` is the `--listen` address it stands for, if any. */
+  readonly inherited?: PassedFd & { readonly serves?: ListenAddress };
 }
 
 export class Listeners {
@@ -28,11 +31,26 @@ export class Listeners {
     return this.#held;
   }
 
-  /** Bind every `--listen` address; on any failure close what was bound and throw. */
-  async bindConfigured(addresses: readonly ListenAddress[]): Promise<void> {
+  /**
+   * Hold every `--listen` address. A socket systemd passed in (`inherited`)
+   * stands for the address it matches (TCP by port, unix by path), which is
+   * then not bound again; inherited sockets matching no address are held as
+   * they are. On any failure close everything and throw.
+   */
+  async bindConfigured(addresses: readonly ListenAddress[], inherited: readonly InheritedSocket[] = []): Promise<void> {
+    const unclaimed = [...inherited];
     try {
-      for (const address of addresses) this.#hold(await bindAddress(address), true);
+      for (const address of addresses) {
+        const i = unclaimed.findIndex((socket) => sameListener(socket.address, address));
+        if (i < 0) this.#hold(await bindAddress(address), true);
+        else {
+          const socket = unclaimed.splice(i, 1)[0]!;
+          this.#hold({ ...socket, inherited: { ...socket.inherited, serves: address } }, true);
+        }
+      }
+      for (const socket of unclaimed.splice(0)) this.#hold(socket, true);
     } catch (error) {
+      for (const socket of unclaimed) socket.handle.close();
       this.closeAll();
       throw error;
     }
@@ -63,7 +81,7 @@ export class Listeners {
     for (const listener of this.#held.splice(0)) listener.handle.close();
   }
 
-  #hold(bound: Bound, configured: boolean): HeldListener {
+  #hold(bound: Bound & Pick<HeldListener, 'inherited'>, configured: boolean): HeldListener {
     const listener = { ...bound, key: formatAddress(bound.address), configured };
     this.#held.push(listener);
     return listener;
@@ -85,4 +103,10 @@ export class Listeners {
     const samePort = this.#held.filter((l) => l.address.kind === 'tcp' && l.address.port === requested.port);
     return samePort.find((l) => l.address.kind === 'tcp' && l.address.host === requested.host) ?? samePort[0];
   }
+}
+
+/** Does a socket at `held` serve `--listen wanted`? TCP by port (as `acquire` matches), unix by path. */
+export function sameListener(held: ListenAddress, wanted: ListenAddress): boolean {
+  if (held.kind === 'tcp' && wanted.kind === 'tcp') return held.port === wanted.port;
+  return held.kind === 'unix' && wanted.kind === 'unix' && held.path === wanted.path;
 }

@@ -16,6 +16,7 @@ const DESCRIBE: { [K in keyof MasterEvents]: Describe<K> } = {
   'master.stopping': (p) => ['info', `stopping (${p.reason}${p.graceful ? '' : ', at once'})`],
   'master.stopped': (p) => ['info', `stopped after ${p.durationMs} ms`],
   'listener.bound': (p) => ['info', `bound ${formatAddress(p.address)} for worker ${p.pid}`],
+  'listener.inherited': (p) => ['info', `holding ${formatAddress(p.address)} passed by systemd as fd ${p.fd} (${p.name})${p.serves ? ` for --listen ${formatAddress(p.serves)}` : ''}`],
   'listener.unused': (p) => ['warn', `no worker listens on ${formatAddress(p.address)}; connections to it will wait unanswered`],
   'worker.spawned': (p) => ['info', `worker ${p.pid} spawned (generation ${p.generation})`],
   'worker.ready': (p) => ['info', `worker ${p.pid} ready in ${p.startupMs} ms`],
