@@ -6,6 +6,7 @@
 import { fork } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import type { Port } from '../ipc/channel.js';
+import { type ExecSpec, spawnExec } from './exec-spawn.js';
 
 export interface SpawnSpec {
   readonly script: string;
@@ -16,6 +17,8 @@ export interface SpawnSpec {
   /** Identity to run as (`--user`/`--group`); libuv drops supplementary groups too. */
   readonly uid?: number | undefined;
   readonly gid?: number | undefined;
+  /** Set with `--exec`: `script` is a program given these sockets at fds 3… (exec-spawn.ts), not a Node app. */
+  readonly exec?: ExecSpec | undefined;
 }
 
 /** What the master uses of a child process. */
@@ -38,6 +41,7 @@ export const PRELOAD_URL = new URL('../worker/preload.js', import.meta.url).href
 
 export const forkSpawner: Spawner = {
   spawn(spec) {
+    if (spec.exec) return spawnExec(spec, spec.exec);
     return fork(spec.script, [...spec.args], {
       cwd: spec.cwd,
       env: spec.env,

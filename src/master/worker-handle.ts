@@ -55,6 +55,8 @@ export class WorkerHandle extends EventEmitter<WorkerHandleEvents> {
   readonly id: number;
   readonly generation: number;
   readonly slot: number;
+  /** Crash replacements in this slot before this worker. */
+  readonly restarts: number;
   readonly pid: number | undefined;
   readonly spawnedAt: number;
   readyAt: number | undefined;
@@ -72,11 +74,12 @@ export class WorkerHandle extends EventEmitter<WorkerHandleEvents> {
   readonly #stderrTail: string[] = [];
   #forced: ExitInfo['forced'];
 
-  constructor(proc: WorkerProcess, meta: { id: number; generation: number; slot: number }, deps: WorkerHandleDeps) {
+  constructor(proc: WorkerProcess, meta: { id: number; generation: number; slot: number; restarts?: number }, deps: WorkerHandleDeps) {
     super();
     this.id = meta.id;
     this.generation = meta.generation;
     this.slot = meta.slot;
+    this.restarts = meta.restarts ?? 0;
     this.pid = proc.pid;
     this.#proc = proc;
     this.#deps = deps;
@@ -101,7 +104,9 @@ export class WorkerHandle extends EventEmitter<WorkerHandleEvents> {
           this.#transition('exited');
           for (const cancel of this.#timers.splice(0)) cancel();
           this.#channel.close();
-          const info: ExitInfo = { code, signal, state, forced: this.#forced, stderrTail: [...this.#stderrTail] };
+          // A forced exit by SIGKILL says so even when it came before our own SIGKILL (--exec: SIGKILL at the deadline).
+          const forced = this.#forced && signal === 'SIGKILL' ? 'SIGKILL' : this.#forced;
+          const info: ExitInfo = { code, signal, state, forced, stderrTail: [...this.#stderrTail] };
           this.emit('exit', info);
           resolve(info);
         });
