@@ -4,27 +4,44 @@
  * failed start, after the master has released everything it took.
  */
 import { once } from 'node:events';
+import { controlCandidates } from '../ipc/control-path.js';
 import { createLogger } from '../logger.js';
+import { openControlServer } from '../master/control-server.js';
 import { systemClock } from '../master/clock.js';
 import { logMasterEvents } from '../master/log-events.js';
 import { Master } from '../master/master.js';
 import { type RawStartOptions, parseStartOptions } from '../master/options.js';
+import { attachSdNotify } from '../master/sd-notify.js';
 import { installSignals } from '../master/signals.js';
+import { takeInheritedSockets } from '../master/socket-activation.js';
 import { forkSpawner } from '../master/spawner.js';
 import { watchForChanges } from '../master/watch.js';
 
 export async function runStart(raw: RawStartOptions): Promise<number> {
   const options = parseStartOptions(raw);
   const logger = createLogger({ level: options.logLevel, format: options.logFormat, name: options.name });
-  const master = new Master(options, { spawner: forkSpawner, clock: systemClock, stderr: process.stderr, pid: process.pid });
+  // systemd's LISTEN_* and NOTIFY_SOCKET are taken out of the environment
+  // here, before any worker is forked with it.
+  const inherited = takeInheritedSockets(process.env, process.pid);
+  const master = new Master(options, { spawner: forkSpawner, clock: systemClock, stderr: process.stderr, pid: process.pid, inherited });
   logMasterEvents(master, logger);
+  const notifier = attachSdNotify(master, { env: process.env, log: logger });
   let forced = false;
   master.on('master.stopping', ({ graceful }) => {
     if (!graceful) forced = true;
   });
   const stopped = once(master, 'master.stopped');
 
-  await master.start();
+  // The control socket comes first: a second master with the same name fails
+  // here, "already running", before it has bound or spawned anything.
+  const [where] = controlCandidates({ control: options.control, name: options.name, pidFile: options.pidFile, cwd: options.cwd, env: process.env });
+  const control = await openControlServer(where!, master, (level, fields, message) => logger[level](fields, message));
+  try {
+    await master.start();
+  } catch (error) {
+    await control.close();
+    throw error;
+  }
   // The master's own handles (bound, not listening, sockets; unref'd timers)
   // do not keep the event loop alive, and while no worker is alive nothing
   // else does: this process lives until the master has stopped.
@@ -39,7 +56,9 @@ export async function runStart(raw: RawStartOptions): Promise<number> {
         onChange: (path) => void master.upgrade(`change: ${path}`),
       });
 
-  await stopped;
+  const [{ durationMs }] = await stopped;
+  await notifier.idle(); // STOPPING=1 delivered before the process exits
+  await control.close(durationMs);
   clearInterval(keepAlive);
   await stopWatching?.();
   removeSignals();

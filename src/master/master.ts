@@ -20,17 +20,24 @@ import { ConfigError } from '../errors.js';
 import { ENV } from '../ipc/env.js';
 import type { Clock } from './clock.js';
 import { type MasterContext, facts } from './context.js';
+import type { MasterStatus } from '../ipc/control.js';
 import type { MasterEvents, UpgradeResult } from './events.js';
 import { type Generation, type Slot, createGeneration, isAllLive, retire } from './generation.js';
 import { Listeners } from './listeners.js';
 import type { MasterOptions } from './options.js';
+import { findProgram } from './find-program.js';
 import { removePidFile, writePidFile } from './pid-file.js';
 import { fillSlot, scheduleRestart } from './slots.js';
+import type { InheritedSocket } from './socket-activation.js';
 import type { Spawner } from './spawner.js';
+import { masterStatus } from './status.js';
 import { runUpgrade } from './upgrade.js';
 import { WorkerHandle } from './worker-handle.js';
 
 export type MasterState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+/** The outcome of the most recent upgrade, for `overseer status`. */
+export type LastUpgrade = UpgradeResult & { readonly trigger: string; readonly finishedAt: string };
 
 export interface MasterDeps {
   readonly spawner: Spawner;
@@ -39,6 +46,8 @@ export interface MasterDeps {
   readonly stderr: Writable;
   /** The master's pid, as written to the PID file. */
   readonly pid: number;
+  /** Sockets systemd passed in (socket-activation.ts): held instead of binding the addresses they match. */
+  readonly inherited?: readonly InheritedSocket[];
 }
 
 interface FollowUp {
@@ -64,6 +73,8 @@ export class Master extends EventEmitter<MasterEvents> {
   #followUp: FollowUp | undefined;
   #stopped: Promise<void> | undefined;
   #announcedReady = false;
+  #startedAt: number | undefined;
+  #lastUpgrade: LastUpgrade | undefined;
 
   constructor(options: MasterOptions, deps: MasterDeps) {
     super();
@@ -93,6 +104,28 @@ export class Master extends EventEmitter<MasterEvents> {
     return this.#current?.number;
   }
 
+  get pid(): number {
+    return this.#deps.pid;
+  }
+
+  /** Clock time when start() was called; undefined before. */
+  get startedAt(): number | undefined {
+    return this.#startedAt;
+  }
+
+  get upgrading(): boolean {
+    return this.#running !== undefined;
+  }
+
+  get lastUpgrade(): LastUpgrade | undefined {
+    return this.#lastUpgrade;
+  }
+
+  /** A snapshot for `overseer status`. */
+  status(): MasterStatus {
+    return masterStatus(this, this.#deps.clock.now());
+  }
+
   /**
    * Bind every `--listen` address, write the PID file, start the first
    * generation. Throws (leaving nothing bound or written) if any step fails;
@@ -101,13 +134,22 @@ export class Master extends EventEmitter<MasterEvents> {
   async start(): Promise<void> {
     if (this.#state !== 'created') throw new Error(`start() called in state ${this.#state}`);
     this.#state = 'starting';
-    const script = resolve(this.options.cwd, this.options.script);
-    if (!existsSync(script)) throw new ConfigError(`script not found: ${this.options.script} (looked for ${script})`);
-    await this.sockets.bindConfigured(this.options.listen);
+    this.#startedAt = this.#deps.clock.now();
+    if (this.options.exec) findProgram(this.options.script, this.options.cwd); // throws ConfigError naming --exec
+    else {
+      const script = resolve(this.options.cwd, this.options.script);
+      if (!existsSync(script)) throw new ConfigError(`script not found: ${this.options.script} (looked for ${script})`);
+    }
+    await this.sockets.bindConfigured(this.options.listen, this.#deps.inherited);
     if (this.#state !== 'starting') {
       // stop() was called while we were binding: it has finished; undo the bind.
       this.sockets.closeAll();
       return;
+    }
+    if (this.options.exec && !this.sockets.all.some((l) => l.configured)) {
+      // An --exec program gets its sockets at start; it cannot ask for one later.
+      this.sockets.closeAll();
+      throw new ConfigError('--exec needs a socket to hand over: give --listen (or start under systemd socket activation)');
     }
     try {
       if (this.options.pidFile) writePidFile(this.options.pidFile, this.#deps.pid);
@@ -116,6 +158,7 @@ export class Master extends EventEmitter<MasterEvents> {
       throw error;
     }
     this.#state = 'running';
+    for (const held of this.sockets.all) if (held.inherited) this.emit('listener.inherited', { address: held.address, ...held.inherited });
     this.emit('master.started', { pid: this.#deps.pid, listeners: this.sockets.all.map((l) => l.address) });
     const generation = createGeneration(++this.#generationSeq, this.options);
     this.#current = generation;
@@ -192,6 +235,7 @@ export class Master extends EventEmitter<MasterEvents> {
    */
   #startRun(trigger: string): Promise<UpgradeResult> {
     const run = this.#upgradeOnce(trigger).catch((error: unknown) => this.#internalFailure(error)).then((result) => {
+      this.#lastUpgrade = { ...result, trigger, finishedAt: new Date().toISOString() };
       const next = this.#followUp;
       this.#followUp = undefined;
       if (next) void this.#startRun(next.trigger).then(next.resolve);
@@ -240,7 +284,7 @@ export class Master extends EventEmitter<MasterEvents> {
     // Re-resolved at every spawn: a deploy that swaps `current -> releases/N`
     // is picked up by the next generation.
     const cwd = realpathOr(o.cwd);
-    const script = realpathOr(resolve(o.cwd, o.script));
+    const script = o.exec ? findProgram(o.script, o.cwd) : realpathOr(resolve(o.cwd, o.script));
     // PORT comes from --listen only, so it does not change between generations
     // when a worker asks for an address of its own.
     const tcp = this.sockets.all.flatMap((l) => (l.configured && l.address.kind === 'tcp' ? [l.address] : []));
@@ -254,8 +298,10 @@ export class Master extends EventEmitter<MasterEvents> {
       [ENV.name]: o.name,
       ...(tcp.length === 1 ? { PORT: String(tcp[0]!.port) } : {}),
     };
-    const proc = this.#deps.spawner.spawn({ script, args: o.scriptArgs, cwd, env, nodeArgs: o.nodeArgs, uid: o.uid, gid: o.gid });
-    const worker = new WorkerHandle(proc, { id, generation: generation.number, slot: slot.index }, {
+    // --exec: every socket held from the start, at fds 3… (a program cannot ask for more later).
+    const exec = o.exec ? { listeners: this.sockets.all.filter((l) => l.configured), readyDelayMs: o.readyDelayMs } : undefined;
+    const proc = this.#deps.spawner.spawn({ script, args: o.scriptArgs, cwd, env, nodeArgs: o.nodeArgs, uid: o.uid, gid: o.gid, exec });
+    const worker = new WorkerHandle(proc, { id, generation: generation.number, slot: slot.index, restarts: slot.restarts }, {
       clock: this.#deps.clock,
       stderr: this.#deps.stderr,
       acquire: (address) => this.sockets.acquire(address),

@@ -140,9 +140,15 @@ export function parseStartOptions(raw: RawStartOptions): MasterOptions {
   }
   const exec = raw.exec ?? false;
   if (raw.readyDelay !== undefined && !exec) throw new ConfigError(`--ready-delay applies only with --exec, got \`${String(raw.readyDelay)}\``);
+  if (exec && raw.nodeArg?.length) throw new ConfigError(`--node-arg does not apply with --exec (the program is not run by node), got \`${raw.nodeArg[0]}\``);
+  if (exec && raw.waitReady) throw new ConfigError('--wait-ready does not apply with --exec: a program says ready by writing READY=1 to $OVERSEER_READY_FD');
   const control = raw.control === undefined ? undefined : resolve(cwd, raw.control);
   const controlProblem = control === undefined ? undefined : socketPathProblem(control);
   if (controlProblem) throw new ConfigError(`--control ${control} ${controlProblem}`);
+  const name = raw.name ?? 'overseer';
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name)) {
+    throw new ConfigError(`--name must be 1-64 letters, digits, '.', '_' or '-' (it names the control socket), got \`${name}\``);
+  }
   const restartDelayMs = integer('--restart-delay', raw.restartDelay, DEFAULTS.restartDelayMs, 1);
   const logFormat = oneOf<LogFormat>('--log-format', raw.logFormat, ['json', 'pretty'], process.stdout.isTTY ? 'pretty' : 'json');
   return Object.freeze({
@@ -158,7 +164,7 @@ export function parseStartOptions(raw: RawStartOptions): MasterOptions {
     watch: Object.freeze(watch.map((p) => resolve(cwd, p))),
     watchDebounceMs: integer('--watch-debounce', raw.watchDebounce, DEFAULTS.watchDebounceMs, 0),
     pidFile: raw.pidFile === undefined ? undefined : resolve(cwd, raw.pidFile),
-    name: raw.name ?? 'overseer',
+    name,
     logLevel: oneOf<LogLevel>('--log-level', raw.logLevel, LOG_LEVELS, 'info'),
     logFormat,
     nodeArgs: Object.freeze([...(raw.nodeArg ?? [])]),

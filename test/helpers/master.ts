@@ -7,7 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
-import { track } from './processes.js';
+import { tempDir, track } from './processes.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const BIN = `${ROOT}bin/overseer.js`;
@@ -41,12 +41,52 @@ export interface MasterRun {
   /** The port of the first TCP listener (from master.started). */
   port(): Promise<number>;
   url(path?: string): Promise<string>;
+  /**
+   * This master's own $XDG_RUNTIME_DIR (a temp dir), so its default control
+   * socket never meets another test's.
+   */
+  readonly runtimeDir: string;
+  /** Run `overseer <args>` (upgrade, status, stop…) in this master's environment. */
+  cli(args: readonly string[], options?: { timeoutMs?: number }): Promise<CliResult>;
 }
 
-export function startMaster(args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): MasterRun {
+export interface CliResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Run `overseer <args>` to completion (async, so the caller's event loop keeps reading logs). */
+export function runCli(args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
   const proc = spawn(process.execPath, [BIN, ...args], {
     cwd: options.cwd ?? ROOT,
     env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  track(proc.pid);
+  let stdout = '';
+  let stderr = '';
+  proc.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  proc.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const timer = setTimeout(() => proc.kill('SIGKILL'), options.timeoutMs ?? 30_000);
+  return once(proc, 'close').then(([code]) => {
+    clearTimeout(timer);
+    return { code: code as number | null, stdout, stderr };
+  });
+}
+
+/**
+ * `launcher`: a command that runs `node bin/overseer.js <args>` itself (its
+ * arguments are followed by node's path, the bin and `args`), e.g. a fixture
+ * that passes sockets the way systemd does; `pid` is then the launcher's.
+ */
+export function startMaster(args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; launcher?: readonly string[] } = {}): MasterRun {
+  const runtimeDir = options.env?.XDG_RUNTIME_DIR ?? tempDir('overseer-run-');
+  const env = { ...process.env, XDG_RUNTIME_DIR: runtimeDir, ...options.env };
+  const [command, ...prefix] = [...(options.launcher ?? []), process.execPath];
+  const proc = spawn(command!, [...prefix, BIN, ...args], {
+    cwd: options.cwd ?? ROOT,
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   track(proc.pid);
@@ -54,6 +94,8 @@ export function startMaster(args: readonly string[], options: { cwd?: string; en
   const output: string[] = [];
   const waiters = new Set<() => void>();
   const run: MasterRun = {
+    runtimeDir,
+    cli: (cliArgs, cliOptions = {}) => runCli(cliArgs, { cwd: options.cwd ?? ROOT, env, ...cliOptions }),
     proc,
     pid: proc.pid!,
     events,
