@@ -141,6 +141,9 @@ export function parseStartOptions(raw: RawStartOptions): MasterOptions {
   const exec = raw.exec ?? false;
   if (raw.readyDelay !== undefined && !exec) throw new ConfigError(`--ready-delay applies only with --exec, got \`${String(raw.readyDelay)}\``);
   if (exec && raw.nodeArg?.length) throw new ConfigError(`--node-arg does not apply with --exec (the program is not run by node), got \`${raw.nodeArg[0]}\``);
+  if (exec && raw.watch === true && !raw.script.includes('/')) {
+    throw new ConfigError(`--watch without paths watches the script, but with --exec \`${raw.script}\` is a program looked up in PATH: give the paths to watch`);
+  }
   if (exec && raw.waitReady) throw new ConfigError('--wait-ready does not apply with --exec: a program says ready by writing READY=1 to $OVERSEER_READY_FD');
   const control = raw.control === undefined ? undefined : resolve(cwd, raw.control);
   const controlProblem = control === undefined ? undefined : socketPathProblem(control);

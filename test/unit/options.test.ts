@@ -104,6 +104,12 @@ describe('parseStartOptions: invalid input', () => {
     ['--log-level', { logLevel: 'loud' }, 'loud'],
     ['--log-format', { logFormat: 'xml' }, 'xml'],
     ['--listen', { listen: ['3000', 'abc'] }, 'abc'],
+    ['--name', { name: 'my app' }, 'my app'],
+    ['--name', { name: '../etc' }, '../etc'],
+    ['--ready-delay', { readyDelay: '500' }, '500'],
+    ['--ready-delay', { exec: true, readyDelay: 'soon' }, 'soon'],
+    ['--node-arg', { exec: true, nodeArg: ['--inspect'] }, '--inspect'],
+    ['--watch', { exec: true, watch: true }, 'server.js'],
   ])('%s: %j', (option, raw, value) => {
     const error = configError(() => parse(raw));
     expect(error.message).toContain(option);
