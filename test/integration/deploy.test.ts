@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { appSource, makeApp } from '../helpers/app.js';
 import { getVersion } from '../helpers/http.js';
-import { startLoad } from '../helpers/load.js';
 import { baseArgs, startMaster } from '../helpers/master.js';
 import { tempDir } from '../helpers/processes.js';
 
@@ -79,39 +78,6 @@ describe('deploys', () => {
     process.kill(master.pid, 'SIGTERM');
     expect((await master.exited).code).toBe(0);
     expect(existsSync(socket)).toBe(false);
-  });
-
-  it('coalesces a burst of upgrade signals: the last version wins, zero failed requests', async () => {
-    const app = makeApp('v1');
-    const master = startMaster(baseArgs(app.script, '--workers', '2'));
-    await master.waitFor('master.ready');
-    const load = await startLoad(await master.url(), { keepalive: 4, fresh: 2 });
-    await load.waitForVersion('v1');
-    // Standard signals do not queue: two sent back to back may arrive as one.
-    // Each signal that arrives is either an upgrade.started or an
-    // upgrade.coalesced, so waiting for that makes every signal count.
-    const heard = () => master.count('upgrade.started') + master.count('upgrade.coalesced');
-    for (let i = 2; i <= 11; i++) {
-      app.deploy(`v${i}`);
-      process.kill(master.pid, 'SIGUSR2');
-      await expect.poll(heard, { timeout: 10_000, interval: 1 }).toBe(i - 1);
-    }
-    // Wait until every upgrade that started has succeeded. The generation
-    // started by the first signal loads the script only once its node process
-    // is up, so it may already run v11 while the follow-up is still starting:
-    // seeing v11 answer is not enough to know the upgrades are over.
-    const settled = () => {
-      const last = master.events.filter((e) => e.event === 'upgrade.succeeded').at(-1);
-      return last?.generation === master.count('upgrade.started') + 1;
-    };
-    await expect.poll(settled, { timeout: 20_000, interval: 5 }).toBe(true);
-    await load.waitForVersion('v11', { minCount: 200 });
-    const report = await load.stop();
-    expect(report.failed).toBe(0);
-    expect(master.count('upgrade.failed')).toBe(0);
-    // Ten triggers, far fewer upgrades: one running plus one follow-up at a time.
-    expect(master.count('upgrade.started')).toBeLessThan(10);
-    expect(master.count('upgrade.coalesced')).toBeGreaterThan(0);
   });
 
   it('passes script args, --node-arg and PORT to the workers, and leaves listen(0) alone', async () => {
