@@ -12,6 +12,7 @@ import { type Socket, connect } from 'node:net';
 import { ConfigError, OverseerError, systemCode } from '../errors.js';
 import { CONTROL_VERSION, type ControlRequestType, type ControlResponse, type ResultOf } from '../ipc/control.js';
 import { type ControlLocation, controlCandidates } from '../ipc/control-path.js';
+import { readLines } from '../ipc/lines.js';
 
 export class NoMasterError extends OverseerError {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -38,19 +39,11 @@ export class ControlConnection {
   private constructor(path: string, socket: Socket) {
     this.path = path;
     this.#socket = socket;
-    let buffered = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => {
-      buffered += chunk;
-      let newline: number;
-      while ((newline = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, newline);
-        buffered = buffered.slice(newline + 1);
-        try {
-          this.#queue.push(JSON.parse(line) as ControlResponse);
-        } catch {
-          // not ours to judge further: a garbled line is skipped
-        }
+    readLines(socket, (line) => {
+      try {
+        this.#queue.push(JSON.parse(line) as ControlResponse);
+      } catch {
+        // not ours to judge further: a garbled line is skipped
       }
       this.#wake();
     });

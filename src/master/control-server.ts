@@ -22,6 +22,7 @@ import {
   parseControlRequest,
 } from '../ipc/control.js';
 import type { ControlCandidate } from '../ipc/control-path.js';
+import { readLines } from '../ipc/lines.js';
 import { socketPathProblem } from '../ipc/socket-path.js';
 
 /** What the control socket asks of the master. */
@@ -85,22 +86,16 @@ export async function openControlServer(where: ControlCandidate, target: Control
 
 /** Read request lines from one connection and answer each. */
 function serve(socket: Socket, target: ControlTarget, log: ControlLog, awaitStop: (id: number) => void): void {
-  let buffered = '';
-  socket.setEncoding('utf8');
-  socket.on('data', (chunk: string) => {
-    buffered += chunk;
-    let newline: number;
-    while ((newline = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, newline);
-      buffered = buffered.slice(newline + 1);
-      if (Buffer.byteLength(line) > MAX_REQUEST_BYTES) return reject(socket, log, null, 'request-too-large', `request is over ${MAX_REQUEST_BYTES} bytes`);
-      if (line.trim() === '') continue;
-      const parsed = parseControlRequest(line);
-      if (!parsed.ok) return reject(socket, log, parsed.id, parsed.code, parsed.message);
-      handle(socket, parsed.request, target, log, awaitStop);
+  const tooLarge = () => reject(socket, log, null, 'request-too-large', `request is over ${MAX_REQUEST_BYTES} bytes`);
+  readLines(socket, (line) => {
+    if (line.trim() === '') return;
+    const parsed = parseControlRequest(line);
+    if (!parsed.ok) {
+      reject(socket, log, parsed.id, parsed.code, parsed.message);
+      return 'stop';
     }
-    if (Buffer.byteLength(buffered) > MAX_REQUEST_BYTES) reject(socket, log, null, 'request-too-large', `request is over ${MAX_REQUEST_BYTES} bytes`);
-  });
+    handle(socket, parsed.request, target, log, awaitStop);
+  }, { maxBytes: MAX_REQUEST_BYTES, onOverflow: tooLarge });
 }
 
 function handle(socket: Socket, request: ControlRequest, target: ControlTarget, log: ControlLog, awaitStop: (id: number) => void): void {

@@ -4,7 +4,7 @@
  * field of its log line.
  */
 import type { ListenAddress } from '../ipc/address.js';
-import type { UpgradeFailureReason } from '../errors.js';
+import type { UpgradeOutcome } from '../ipc/control.js';
 import type { WorkerState } from './worker-state.js';
 
 export interface WorkerFacts {
@@ -14,23 +14,8 @@ export interface WorkerFacts {
   readonly pid: number | undefined;
 }
 
-export type UpgradeResult =
-  | {
-      readonly ok: true;
-      readonly generation: number;
-      readonly pids: readonly (number | undefined)[];
-      readonly durationMs: number;
-    }
-  | {
-      readonly ok: false;
-      readonly generation: number | undefined;
-      readonly reason: UpgradeFailureReason;
-      readonly message: string;
-      readonly durationMs: number;
-      readonly code?: number | null;
-      readonly signal?: string | null;
-      readonly stderr?: readonly string[];
-    };
+/** An upgrade's outcome: what the log events carry and what `overseer upgrade` receives. */
+export type UpgradeResult = UpgradeOutcome;
 
 export interface MasterEvents {
   'master.started': [{ pid: number; listeners: ListenAddress[] }];
