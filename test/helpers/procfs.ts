@@ -4,6 +4,7 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import net from 'node:net';
+import { isAlive } from './processes.js';
 
 /** How many file descriptors `pid` has open. */
 export function fdCount(pid: number): number {
@@ -37,12 +38,7 @@ export function childPids(pid: number): number[] {
 
 /** True when `process.kill(pid, 0)` fails with ESRCH: no such process. */
 export function isGone(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH';
-  }
+  return !isAlive(pid);
 }
 
 /** Whether we can bind `port` on 127.0.0.1 ourselves (false while someone holds it). */
