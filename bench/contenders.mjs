@@ -1,0 +1,295 @@
+/**
+ * The contenders: one way each of running a bench app and deploying a new
+ * version of it.
+ *
+ * Every contender has the same shape:
+ *   id, label          short key and human name
+ *   url                http://127.0.0.1:<port>/ once started
+ *   start()            resolves once the app serves the version in its file
+ *   deploy(version)    writes the version file atomically, triggers the
+ *                      upgrade, and resolves with { triggerMs, doneMs } (bench
+ *                      clock) once the new version serves and every old
+ *                      process is gone; rejects with UpgradeFailed if the
+ *                      supervisor reports a failed upgrade (old version still
+ *                      serving), with another error on a timeout
+ *   supervisorPid()    the process that stays (overseer master, PM2 daemon), or null
+ *   stop()             stops everything it started; bounded in time
+ * Waiting is on events: overseer's JSON log, the bare app's "listening" line,
+ * the exit of a process; for PM2, on `pm2 reload` returning, then polling
+ * pids and `pm2 jlist`.
+ */
+import http from 'node:http';
+import { cpSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BENCH_DIR } from './deps.mjs';
+import { freePort, isAlive, isTrackedAlive, now, signal, spawnTracked, track, waitUntil } from './procs.mjs';
+
+/** The overseer executable the contenders run; see `useOverseerSnapshot`. */
+let overseerBin = join(BENCH_DIR, '..', 'bin', 'overseer.js');
+
+/**
+ * Copy bin/, dist/ and package.json into `dir` (node_modules linked) and run
+ * overseer from there, so a rebuild of dist/ while the bench runs cannot
+ * change or break what is measured. Returns the executable's path.
+ * @param {string} dir an empty directory the bench removes afterwards
+ */
+export function useOverseerSnapshot(dir) {
+  const root = join(BENCH_DIR, '..');
+  for (const part of ['bin', 'dist']) cpSync(join(root, part), join(dir, part), { recursive: true });
+  cpSync(join(root, 'package.json'), join(dir, 'package.json'));
+  symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  overseerBin = join(dir, 'bin', 'overseer.js');
+  return overseerBin;
+}
+
+/** Raised by `deploy` when the supervisor itself reports a failed upgrade (the old version keeps serving). */
+export class UpgradeFailed extends Error {}
+
+const STOP_TIMEOUT_MS = 20_000;
+const DEPLOY_TIMEOUT_MS = 30_000;
+
+/** @param {string} app 'hello' | 'express' */
+export const appScript = (app) => join(BENCH_DIR, 'apps', `${app}.js`);
+
+/** Replace the version file as a deploy tool does: write beside, rename over. */
+function writeVersion(file, version) {
+  writeFileSync(`${file}.tmp`, `${version}\n`);
+  renameSync(`${file}.tmp`, file);
+}
+
+/**
+ * One GET on a new connection; resolves with the x-version header or null.
+ * @param {string} url
+ */
+export function servedVersion(url) {
+  return new Promise((resolve) => {
+    const req = http.get(url, { agent: false, timeout: 2000 }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode === 200 ? String(res.headers['x-version'] ?? '') : null));
+      res.on('error', () => resolve(null));
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(null));
+  });
+}
+
+/** @param {string} url @param {string} version */
+function waitServing(url, version, timeoutMs = 20_000) {
+  return waitUntil(async () => (await servedVersion(url)) === version, { timeoutMs, intervalMs: 20, what: `${url} to answer ${version}` });
+}
+
+/**
+ * Await a child's exit with a deadline; SIGKILL it (if still the same process) at the deadline.
+ * @param {{ child: import('node:child_process').ChildProcess, exited: Promise<any> }} proc
+ */
+async function exitWithin(proc, timeoutMs) {
+  const timer = setTimeout(() => { if (isTrackedAlive(proc.child.pid)) signal(proc.child.pid, 'SIGKILL'); }, timeoutMs);
+  try {
+    return await proc.exited;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Bare `node app.js`. Deploy = kill the process and start the new version:
+ * what running without a supervisor (or with a plain restart) does.
+ * @param {{ app: string, dir: string, bootMs?: number, id?: string }} options
+ */
+export function bare({ app, dir, bootMs = 0, id = 'bare' }) {
+  const versionFile = join(dir, `${id}-${app}.version`);
+  /** @type {ReturnType<typeof spawnTracked> | null} */
+  let proc = null;
+  let port = 0;
+  const launch = async () => {
+    let onListening;
+    const listening = new Promise((resolve) => { onListening = resolve; });
+    proc = spawnTracked(process.execPath, [appScript(app)], {
+      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', BENCH_VERSION_FILE: versionFile, BENCH_BOOT_MS: String(bootMs) },
+      onLine: (line) => { if (line.startsWith('listening ')) onListening(); },
+    });
+    const current = proc;
+    const outcome = await Promise.race([
+      listening.then(() => 'listening'),
+      current.exited.then((e) => `exited (${e.code ?? e.signal}): ${current.stderr().slice(-500)}`),
+      new Promise((resolve) => setTimeout(() => resolve('not listening within 20 s'), 20_000)),
+    ]);
+    if (outcome !== 'listening') throw new Error(`${id}: ${app} ${outcome}`);
+  };
+  const contender = {
+    id,
+    label: 'bare node',
+    url: '',
+    async start() {
+      writeVersion(versionFile, 'v0');
+      port = await freePort();
+      contender.url = `http://127.0.0.1:${port}/`;
+      await launch();
+    },
+    /** @param {string} version */
+    async deploy(version) {
+      writeVersion(versionFile, version);
+      const triggerMs = now();
+      const old = /** @type {NonNullable<typeof proc>} */ (proc);
+      signal(old.child.pid, 'SIGTERM');
+      await exitWithin(old, STOP_TIMEOUT_MS);
+      await launch();
+      return { triggerMs, doneMs: now() };
+    },
+    supervisorPid: () => null,
+    async stop() {
+      if (proc && proc.child.exitCode === null && proc.child.signalCode === null) {
+        signal(proc.child.pid, 'SIGTERM');
+        await exitWithin(proc, STOP_TIMEOUT_MS);
+      }
+    },
+  };
+  return contender;
+}
+
+/**
+ * overseer: `bin/overseer.js start <app> --listen 127.0.0.1:0 --workers N`.
+ * Deploy = SIGUSR2; done at `upgrade.succeeded` plus the `worker.exited` of
+ * every worker of an older generation.
+ * @param {{ app: string, dir: string, workers: number | 'max', bootMs?: number, id?: string, extraArgs?: string[] }} options
+ */
+export function overseer({ app, dir, workers, bootMs = 0, id = `overseer-${workers}`, extraArgs = [] }) {
+  const versionFile = join(dir, `${id}-${app}.version`);
+  /** @type {Array<Record<string, any>>} */
+  const events = [];
+  /** @type {Set<() => void>} */
+  const waiters = new Set();
+  /** @type {Map<number, { pid: number, generation: number }>} workerId → live worker */
+  const workers_ = new Map();
+  /** @type {ReturnType<typeof spawnTracked> | null} */
+  let proc = null;
+
+  /**
+   * The first event from index `after` that matches, with a deadline; rejects if the master exits first.
+   * @param {(e: Record<string, any>) => boolean} match
+   */
+  const waitFor = (match, { after = 0, timeoutMs = DEPLOY_TIMEOUT_MS, what = 'event' } = {}) => new Promise((resolve, reject) => {
+    const check = () => {
+      const found = events.slice(after).find(match);
+      if (found) { finish(); resolve(found); }
+    };
+    const timer = setTimeout(() => { finish(); reject(new Error(`${id}: no ${what} within ${timeoutMs} ms; stderr: ${proc?.stderr().slice(-500)}`)); }, timeoutMs);
+    const finish = () => { clearTimeout(timer); waiters.delete(check); };
+    waiters.add(check);
+    proc?.exited.then(() => { if (waiters.has(check)) { finish(); reject(new Error(`${id}: master exited before ${what}; stderr: ${proc?.stderr().slice(-500)}`)); } });
+    check();
+  });
+
+  const onLine = (line) => {
+    if (!line.startsWith('{')) return; // the apps' own output
+    let e;
+    try { e = JSON.parse(line); } catch { return; }
+    if (typeof e.event !== 'string') return;
+    if (e.event === 'worker.spawned') { track(e.pid); workers_.set(e.workerId, { pid: e.pid, generation: e.generation }); }
+    if (e.event === 'worker.exited') workers_.delete(e.workerId);
+    events.push(e);
+    for (const check of [...waiters]) check();
+  };
+
+  const contender = {
+    id,
+    label: `overseer --workers ${workers}`,
+    url: '',
+    events,
+    async start() {
+      writeVersion(versionFile, 'v0');
+      proc = spawnTracked(process.execPath, [overseerBin, 'start', appScript(app), '--listen', '127.0.0.1:0', '--log-format', 'json', '--workers', String(workers), '--name', id, ...extraArgs], {
+        env: { ...process.env, BENCH_VERSION_FILE: versionFile, BENCH_BOOT_MS: String(bootMs) },
+        onLine,
+      });
+      const started = await waitFor((e) => e.event === 'master.started', { what: 'master.started' });
+      const tcp = started.listeners.find((l) => l.kind === 'tcp');
+      contender.url = `http://127.0.0.1:${tcp.port}/`;
+      await waitFor((e) => e.event === 'master.ready', { what: 'master.ready' });
+    },
+    /** @param {string} version */
+    async deploy(version) {
+      writeVersion(versionFile, version);
+      const after = events.length;
+      const triggerMs = now();
+      signal(/** @type {number} */ (proc?.child.pid), 'SIGUSR2');
+      const outcome = await waitFor((e) => e.event === 'upgrade.succeeded' || e.event === 'upgrade.failed', { after, what: 'upgrade outcome' });
+      if (outcome.event === 'upgrade.failed') {
+        const tail = Array.isArray(outcome.stderr) ? ` stderr: ${outcome.stderr.slice(-5).join(' | ')}` : '';
+        throw new UpgradeFailed(`${id}: ${outcome.msg ?? outcome.reason}${tail}`);
+      }
+      const old = [...workers_.entries()].filter(([, w]) => w.generation < outcome.generation).map(([workerId]) => workerId);
+      for (const workerId of old) {
+        await waitFor((e) => e.event === 'worker.exited' && e.workerId === workerId, { after, what: `worker ${workerId} to exit` });
+      }
+      return { triggerMs, doneMs: now() };
+    },
+    supervisorPid: () => proc?.child.pid ?? null,
+    workerPids: () => [...workers_.values()].map((w) => w.pid),
+    async stop() {
+      if (!proc || proc.child.exitCode !== null || proc.child.signalCode !== null) return;
+      signal(proc.child.pid, 'SIGTERM');
+      await exitWithin(proc, STOP_TIMEOUT_MS);
+      // Workers drain and exit on their own; any still here after the master (only if it was SIGKILLed) go too.
+      for (const w of workers_.values()) if (isTrackedAlive(w.pid)) signal(w.pid, 'SIGKILL');
+    },
+  };
+  return contender;
+}
+
+/**
+ * PM2, in cluster mode (`-i N`) or fork mode. Deploy = `pm2 reload <name>`;
+ * done when it has returned, every old pid is gone and `pm2 jlist` lists only
+ * new, online pids. `graceful` runs the app with PM2's documented recipe.
+ * @param {{ pm2: import('./pm2.mjs').Pm2, app: string, dir: string, mode: 'cluster' | 'fork', instances?: number | 'max', graceful?: boolean, bootMs?: number, id: string, label: string }} options
+ */
+export function pm2({ pm2: daemon, app, dir, mode, instances = 1, graceful = false, bootMs = 0, id, label }) {
+  const versionFile = join(dir, `${id}-${app}.version`);
+  let pids = /** @type {number[]} */ ([]);
+  const contender = {
+    id,
+    label,
+    url: '',
+    async start() {
+      writeVersion(versionFile, 'v0');
+      const port = await freePort();
+      contender.url = `http://127.0.0.1:${port}/`;
+      await daemon.start({
+        name: id,
+        script: appScript(app),
+        mode,
+        instances,
+        graceful,
+        env: { PORT: String(port), HOST: '127.0.0.1', BENCH_VERSION_FILE: versionFile, BENCH_BOOT_MS: String(bootMs), BENCH_PM2_GRACEFUL: graceful ? '1' : '0' },
+      });
+      const online = await waitUntil(() => daemon.online(id), { timeoutMs: 20_000, intervalMs: 50, what: `${id} online in pm2 jlist` });
+      pids = online.map((p) => p.pid);
+      await waitServing(contender.url, 'v0');
+    },
+    /** @param {string} version */
+    async deploy(version) {
+      const old = (await daemon.online(id))?.map((p) => p.pid) ?? pids;
+      writeVersion(versionFile, version);
+      const triggerMs = now();
+      await daemon.reload(id);
+      await waitUntil(() => old.every((pid) => !isAlive(pid)), { timeoutMs: DEPLOY_TIMEOUT_MS, what: `${id}'s old pids to exit` });
+      let doneMs = now();
+      let first = true;
+      const fresh = await waitUntil(async () => {
+        const online = await daemon.online(id);
+        const ok = online && online.every((p) => !old.includes(p.pid)) ? online : null;
+        if (!ok) first = false;
+        return ok;
+      }, { timeoutMs: DEPLOY_TIMEOUT_MS, intervalMs: 20, what: `${id} to list only new online pids` });
+      if (!first) doneMs = now(); // only if the list lagged; otherwise the old pids' exit was the end
+      pids = fresh.map((p) => p.pid);
+      return { triggerMs, doneMs };
+    },
+    supervisorPid: () => daemon.daemonPid(),
+    async stop() {
+      await daemon.delete(id);
+      await waitUntil(() => pids.every((pid) => !isAlive(pid)), { timeoutMs: STOP_TIMEOUT_MS, what: `${id}'s pids to exit` });
+    },
+  };
+  return contender;
+}

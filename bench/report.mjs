@@ -1,0 +1,89 @@
+/**
+ * Turns the bench's results into Markdown tables (printed, and pasted into
+ * docs/benchmarks.md) and a JSON file under bench/results/.
+ *
+ * Contract: `formatReport` only formats what was measured; a missing figure
+ * prints as "–" and a contender's error is printed beside its row.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BENCH_DIR } from './deps.mjs';
+
+const dash = '–';
+/** @param {number | null | undefined} x @param {number} [digits] */
+const num = (x, digits = 0) => (x === null || x === undefined || !Number.isFinite(x) ? dash : x.toFixed(digits));
+/** @param {number | null | undefined} kb */
+const mib = (kb) => (kb === null || kb === undefined ? dash : (kb / 1024).toFixed(1));
+/** @param {string[]} cells */
+const row = (cells) => `| ${cells.join(' | ')} |`;
+/** @param {string[]} head */
+const header = (head) => `${row(head)}\n${row(head.map(() => '---'))}`;
+/** @param {Record<string, number>} kinds */
+const kinds = (kinds) => Object.entries(kinds ?? {}).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ') || dash;
+
+/** @param {any} results @returns {string} Markdown */
+export function formatReport(results) {
+  const out = [];
+  const { env } = results;
+  out.push(`overseer bench, ${env.date} (${env.mode} run, ${Math.round(env.wallSeconds ?? 0)} s): node ${env.node}, pm2 ${env.pm2 ?? 'not installed'}, autocannon ${env.autocannon ?? 'not installed'}, overseer ${env.overseer}; ${env.cpus} × ${env.cpuModel}, ${env.os}; load average ${env.loadAvgAtStart?.[0] ?? '?'} at start, ${env.loadAvgAtEnd?.[0] ?? '?'} at end`);
+  for (const [name, problem] of Object.entries(results.problems ?? {})) out.push(`\n**${name} unavailable**: ${problem}`);
+
+  if (results.throughput) {
+    out.push('\n### 1. Throughput tax');
+    for (const t of results.throughput) {
+      out.push(`\n${t.app}: ${t.tool}, ${t.connections} keep-alive connections, median of ${t.rounds} round(s) × ${t.durationS} s, contenders alternated\n`);
+      out.push(header(['contender', 'req/s (median)', 'ratio to bare node', 'req/s range over rounds', 'p99 ms (median)', 'errors']));
+      for (const r of t.rows) {
+        const rates = (r.samples ?? []).map((x) => x.rps);
+        const range = rates.length ? `${num(Math.min(...rates))}–${num(Math.max(...rates))}` : dash;
+        out.push(row([r.label, num(r.rps), num(r.ratio, 3), range, num(r.p99, r.p99 % 1 ? 1 : 0), r.error ? `not run: ${r.error}` : String(r.errors)]));
+      }
+    }
+  }
+
+  if (results.deploy) {
+    out.push('\n### 2. Deploy under load');
+    for (const d of results.deploy) {
+      out.push(`\n${d.app}: ${d.upgrades} upgrades, one every ${d.intervalMs / 1000} s; load-client with ${d.keepalive} keep-alive + ${d.fresh} new-connection-per-request loops; every request accounted for\n`);
+      out.push(header(['contender', 'upgrades done', 'requests', 'failed', 'failures by kind', 'p99 ms in upgrade windows', 'p99 ms outside', 'upgrade ms median / max']));
+      for (const r of d.rows) {
+        const notes = [r.late && `${r.late} late`, r.skipped && `${r.skipped} not started: 20 s period over`, r.failedUpgrades?.length && `${r.failedUpgrades.length} failed`].filter(Boolean);
+        out.push(row([r.label, `${r.upgrades ?? dash}${notes.length ? ` (${notes.join(', ')})` : ''}`, num(r.total), num(r.failed), kinds(r.failuresByKind), num(r.p99Inside, 1), num(r.p99Outside, 1), `${num(r.upgradeMs?.median)} / ${num(r.upgradeMs?.max)}`]) + (r.error ? ` ${r.error}` : ''));
+      }
+    }
+  }
+
+  if (results.upgradeTime) {
+    out.push('\n### 3. Upgrade time');
+    out.push(`\nFrom the trigger to the new version serving all traffic and every old process gone; hello app, ${results.upgradeTime[0]?.upgradesPlanned ?? '?'} upgrades each under light load (4 keep-alive + 1 new-connection loops)\n`);
+    out.push(header(['app boot time', 'contender', 'median ms', 'max ms', 'first new answer ms (median)', 'failed requests']));
+    for (const b of results.upgradeTime) {
+      for (const r of b.rows) {
+        const failedUpgrades = r.failedUpgrades?.length ? ` (${r.failedUpgrades.length} upgrade(s) failed: ${r.failedUpgrades[0]})` : '';
+        out.push(row([`${b.bootMs} ms`, r.label, num(r.completeMs?.median), num(r.completeMs?.max), num(r.firstNewMs?.median), `${num(r.failed)} of ${num(r.total)}`]) + (r.error ? ` ${r.error}` : '') + failedUpgrades);
+      }
+    }
+  }
+
+  if (results.footprint) {
+    const f = results.footprint;
+    out.push('\n### 4. Footprint');
+    out.push(`\nThe process that stays, hello app with 2 workers/instances, idle vs after ${f.upgradesPlanned} back-to-back upgrades\n`);
+    out.push(header(['process', 'RSS MiB idle', `RSS MiB after`, 'open fds idle', 'open fds after', 'upgrades done']));
+    for (const r of f.rows) {
+      const failedUpgrades = r.failedUpgrades?.length ? ` (+${r.failedUpgrades.length} failed)` : '';
+      out.push(row([r.label, mib(r.idle?.rssKb), mib(r.after?.rssKb), num(r.idle?.fds), num(r.after?.fds), `${r.upgrades}${failedUpgrades}`]) + (r.error ? ` ${r.error}` : ''));
+    }
+  }
+  return out.join('\n');
+}
+
+/** @param {any} results @returns {string} the path written */
+export function writeResults(results) {
+  const dir = join(BENCH_DIR, 'results');
+  mkdirSync(dir, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-').replace(/-\d{3}Z$/, 'Z');
+  const path = join(dir, `bench-${stamp}.json`);
+  writeFileSync(path, `${JSON.stringify(results, null, 2)}\n`);
+  return path;
+}

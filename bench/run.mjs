@@ -1,0 +1,234 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`: overseer side by side with bare node and PM2, in one run.
+ *
+ *   node bench/run.mjs [--quick] [--phases throughput,deploy,upgrade-time,footprint]
+ *                      [--skip-pm2] [--skip-autocannon]
+ *
+ * Contracts:
+ * - Installs its tools (pinned pm2 and autocannon) into bench/.deps; one that
+ *   cannot be installed is reported and its contenders are left out (without
+ *   PM2: overseer vs bare node; without autocannon: throughput measured with
+ *   bench/load-client.mjs).
+ * - Measures dist/ as built (`npm run build` after changing src/), from a
+ *   copy taken at start, so a rebuild during the run changes nothing.
+ * - Traffic goes only to 127.0.0.1. PM2 runs with a private PM2_HOME per
+ *   phase, killed at the end of the phase.
+ * - Bounded: a full run takes about 6.5 minutes on 2 cores; at 9.5 minutes
+ *   (4 for --quick) the run is abandoned. Whatever ends it (done, error,
+ *   deadline, SIGINT/SIGTERM), every process it started is stopped, and
+ *   PM2's daemon killed, before it exits.
+ * - Prints Markdown tables and writes the full results as JSON under
+ *   bench/results/. Exit code 0 when every phase ran, 1 otherwise.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { spawnSync } from 'node:child_process';
+import { bare, overseer, pm2, useOverseerSnapshot } from './contenders.mjs';
+import { BENCH_DIR, ensureDeps } from './deps.mjs';
+import { deployUnderLoad } from './deploy.mjs';
+import { measureFootprint } from './footprint.mjs';
+import { Pm2 } from './pm2.mjs';
+import { cleanup, cleanupSync, now, onCleanupSync } from './procs.mjs';
+import { formatReport, writeResults } from './report.mjs';
+import { runThroughput } from './throughput.mjs';
+import { measureUpgradeTime } from './upgrade-time.mjs';
+
+const PHASES = ['throughput', 'deploy', 'upgrade-time', 'footprint'];
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    phases: { type: 'string', default: PHASES.join(',') },
+    'skip-pm2': { type: 'boolean', default: false },
+    'skip-autocannon': { type: 'boolean', default: false },
+  },
+});
+const phases = values.phases.split(',').map((p) => p.trim()).filter(Boolean);
+for (const p of phases) {
+  if (!PHASES.includes(p)) {
+    process.stderr.write(`bench: unknown phase "${p}" (phases: ${PHASES.join(', ')})\n`);
+    process.exit(2);
+  }
+}
+
+/** Sizes of each phase; --quick is for development, not for numbers. */
+const PLAN = values.quick
+  ? { throughput: { apps: ['hello'], rounds: 1, durationS: 2, warmupS: 1 }, deploy: { apps: ['hello'], upgrades: 3 }, upgradeTime: { upgrades: 2 }, footprint: { upgrades: 10 }, deadlineMs: 4 * 60_000 }
+  : { throughput: { apps: ['hello', 'express'], rounds: 4, durationS: 2, warmupS: 1 }, deploy: { apps: ['hello', 'express'], upgrades: 10 }, upgradeTime: { upgrades: 5 }, footprint: { upgrades: 50 }, deadlineMs: 9.5 * 60_000 };
+const CONNECTIONS = 50;
+const DEPLOY = { intervalMs: 2000, keepalive: 50, fresh: 2 };
+
+const T0 = now();
+/** @param {string} line */
+const log = (line) => process.stdout.write(`[${((now() - T0) / 1000).toFixed(0).padStart(3)} s] ${line}\n`);
+
+process.on('exit', cleanupSync);
+for (const sig of /** @type {const} */ (['SIGINT', 'SIGTERM'])) {
+  process.on(sig, () => {
+    log(`${sig}: stopping everything the bench started`);
+    cleanup().finally(() => process.exit(130));
+  });
+}
+for (const event of /** @type {const} */ (['uncaughtException', 'unhandledRejection'])) {
+  process.on(event, (err) => {
+    log(`${event}: ${/** @type {any} */ (err)?.stack ?? err}; stopping everything the bench started`);
+    cleanup().finally(() => process.exit(1));
+  });
+}
+const deadline = setTimeout(() => {
+  log(`time budget of ${PLAN.deadlineMs / 60_000} min exceeded: abandoning the run`);
+  cleanup().finally(() => process.exit(1));
+}, PLAN.deadlineMs);
+deadline.unref();
+
+async function main() {
+  if (!existsSync(join(BENCH_DIR, '..', 'dist', 'master'))) {
+    throw new Error('dist/ is missing: run `npm run build` (or `npm install`) first');
+  }
+  log('checking bench tools (bench/.deps)');
+  const { tools, problems } = ensureDeps(log);
+  if (values['skip-pm2']) { tools.pm2 = null; problems.pm2 = 'left out with --skip-pm2'; }
+  if (values['skip-autocannon']) { tools.autocannon = null; problems.autocannon = 'left out with --skip-autocannon: throughput measured with bench/load-client.mjs'; }
+  for (const [name, problem] of Object.entries(problems)) log(`WARNING: ${name} unavailable, benching without it: ${problem}`);
+
+  const load1 = os.loadavg()[0];
+  if (load1 > os.cpus().length / 2) log(`WARNING: load average ${load1.toFixed(2)} on ${os.cpus().length} cores: other work is running, figures will be noisy`);
+
+  const dir = mkdtempSync(join(os.tmpdir(), 'overseer-bench-'));
+  onCleanupSync(() => rmSync(dir, { recursive: true, force: true }));
+  const bin = useOverseerSnapshot(join(dir, 'overseer'));
+  const check = spawnSync(process.execPath, [bin, '--version'], { encoding: 'utf8', timeout: 20_000 });
+  if (check.status !== 0) throw new Error(`the overseer snapshot does not run: ${check.stderr || check.error?.message}`);
+  log(`overseer ${check.stdout.trim()} (bin/ and dist/ copied at start; a rebuild meanwhile does not affect this run)`);
+
+  /** A PM2 daemon private to one phase, or null without PM2. */
+  const phasePm2 = () => (tools.pm2 ? new Pm2(tools.pm2) : null);
+
+  const results = {
+    env: {
+      date: new Date().toISOString(),
+      mode: values.quick ? 'quick' : 'full',
+      node: process.version,
+      pm2: tools.pm2?.version ?? null,
+      autocannon: tools.autocannon?.version ?? null,
+      overseer: JSON.parse(readFileSync(join(BENCH_DIR, '..', 'package.json'), 'utf8')).version,
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model ?? 'unknown',
+      os: `${os.type()} ${os.release()}`,
+      loadAvgAtStart: os.loadavg().map((x) => Math.round(x * 100) / 100),
+      loadAvgAtEnd: /** @type {number[] | null} */ (null),
+      wallSeconds: 0,
+    },
+    problems,
+    /** @type {any} */ throughput: null,
+    /** @type {any} */ deploy: null,
+    /** @type {any} */ upgradeTime: null,
+    /** @type {any} */ footprint: null,
+    failedPhases: /** @type {string[]} */ ([]),
+  };
+
+  /** @param {string} name @param {(pm2Daemon: Pm2 | null) => Promise<any>} body */
+  const phase = async (name, body) => {
+    if (!phases.includes(name)) return null;
+    log(`phase ${name}`);
+    const daemon = phasePm2();
+    try {
+      return await body(daemon);
+    } catch (err) {
+      log(`phase ${name} failed: ${err.stack ?? err}`);
+      results.failedPhases.push(name);
+      return null;
+    } finally {
+      await daemon?.kill();
+    }
+  };
+
+  results.throughput = await phase('throughput', (pm2Daemon) => runThroughput({
+    ...PLAN.throughput, dir, pm2Daemon, autocannon: tools.autocannon, connections: CONNECTIONS, log,
+  }));
+
+  results.deploy = await phase('deploy', async (pm2Daemon) => {
+    const out = [];
+    for (const [index, app] of PLAN.deploy.apps.entries()) {
+      const contenders = [overseer({ app, dir, workers: 'max', id: 'deploy-overseer' })];
+      if (pm2Daemon) {
+        contenders.push(
+          pm2({ pm2: pm2Daemon, app, dir, mode: 'cluster', instances: 'max', id: `deploy-pm2-naive-${app}`, label: 'pm2 reload (cluster -i max, naive app)' }),
+          pm2({ pm2: pm2Daemon, app, dir, mode: 'cluster', instances: 'max', graceful: true, id: `deploy-pm2-graceful-${app}`, label: 'pm2 reload (cluster -i max, graceful recipe)' }),
+        );
+      }
+      contenders.push(bare({ app, dir, id: 'deploy-bare' }));
+      contenders[0].label = 'overseer --workers max (SIGUSR2)';
+      contenders[contenders.length - 1].label = 'bare node, kill + restart';
+      if (index % 2 === 1) contenders.reverse(); // alternate the order between apps
+      const rows = [];
+      for (const contender of contenders) {
+        log(`  ${app}: ${contender.label}`);
+        const r = await deployUnderLoad({ contender, upgrades: PLAN.deploy.upgrades, ...DEPLOY, log });
+        log(`    ${r.failed ?? '?'} failed of ${r.total ?? '?'} ${JSON.stringify(r.failuresByKind)}; p99 in windows ${r.p99Inside} ms, outside ${r.p99Outside} ms`);
+        rows.push(r);
+      }
+      out.push({ app, upgrades: PLAN.deploy.upgrades, ...DEPLOY, rows });
+    }
+    return out;
+  });
+
+  results.upgradeTime = await phase('upgrade-time', async (pm2Daemon) => {
+    const out = [];
+    for (const bootMs of [0, 500]) {
+      const contenders = [overseer({ app: 'hello', dir, workers: 'max', bootMs, id: `ut-overseer-${bootMs}` })];
+      if (pm2Daemon) {
+        contenders.push(
+          pm2({ pm2: pm2Daemon, app: 'hello', dir, mode: 'cluster', instances: 'max', bootMs, id: `ut-pm2-naive-${bootMs}`, label: 'pm2 reload (cluster -i max, naive app)' }),
+          pm2({ pm2: pm2Daemon, app: 'hello', dir, mode: 'cluster', instances: 'max', graceful: true, bootMs, id: `ut-pm2-graceful-${bootMs}`, label: 'pm2 reload (cluster -i max, graceful recipe)' }),
+        );
+      }
+      contenders.push(bare({ app: 'hello', dir, bootMs, id: `ut-bare-${bootMs}` }));
+      contenders[0].label = 'overseer --workers max (SIGUSR2)';
+      contenders[contenders.length - 1].label = 'bare node, kill + restart';
+      if (bootMs > 0) contenders.reverse();
+      const rows = [];
+      for (const contender of contenders) {
+        const r = await measureUpgradeTime({ contender, upgrades: PLAN.upgradeTime.upgrades, log });
+        log(`  boot ${bootMs} ms, ${contender.label}: median ${r.completeMs.median?.toFixed(0)} ms, max ${r.completeMs.max?.toFixed(0)} ms`);
+        rows.push(r);
+      }
+      out.push({ bootMs, upgradesPlanned: PLAN.upgradeTime.upgrades, rows });
+    }
+    return out;
+  });
+
+  results.footprint = await phase('footprint', async (pm2Daemon) => {
+    const contenders = [overseer({ app: 'hello', dir, workers: 'max', id: 'fp-overseer' })];
+    contenders[0].label = 'overseer master (--workers max)';
+    if (pm2Daemon) contenders.push(pm2({ pm2: pm2Daemon, app: 'hello', dir, mode: 'cluster', instances: 'max', id: 'fp-pm2', label: 'PM2 daemon (cluster -i max)' }));
+    const rows = [];
+    for (const contender of contenders) {
+      const r = await measureFootprint({ contender, upgrades: PLAN.footprint.upgrades, log });
+      log(`  ${contender.label}: RSS ${r.idle?.rssKb} → ${r.after?.rssKb} KiB, fds ${r.idle?.fds} → ${r.after?.fds}`);
+      rows.push(r);
+    }
+    return { upgradesPlanned: PLAN.footprint.upgrades, rows };
+  });
+
+  results.env.wallSeconds = (now() - T0) / 1000;
+  results.env.loadAvgAtEnd = os.loadavg().map((x) => Math.round(x * 100) / 100);
+  const path = writeResults(results);
+  process.stdout.write(`\n${formatReport(results)}\n\nresults: ${path}\n`);
+  return results.failedPhases.length === 0;
+}
+
+let ok = false;
+try {
+  ok = await main();
+} catch (err) {
+  log(`bench failed: ${err.stack ?? err}`);
+} finally {
+  await cleanup();
+  clearTimeout(deadline);
+  log(`done in ${((now() - T0) / 1000).toFixed(0)} s; every process the bench started is stopped`);
+}
+process.exit(ok ? 0 : 1);
