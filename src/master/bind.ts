@@ -7,11 +7,12 @@
  * master's descriptor does, whether or not any worker is alive.
  */
 import { lookup } from 'node:dns/promises';
-import { lstatSync, unlinkSync } from 'node:fs';
 import * as net from 'node:net';
 import { getSystemErrorName } from 'node:util';
 import { ListenError } from '../errors.js';
 import { type ListenAddress, formatAddress } from '../ipc/address.js';
+import { socketPathProblem } from '../ipc/socket-path.js';
+import { reclaimSocketPath } from './stale-socket.js';
 
 /** The native handle: only what the master uses of it. */
 export interface ServerHandle {
@@ -100,34 +101,13 @@ async function bindTcp(address: Extract<ListenAddress, { kind: 'tcp' }>): Promis
   return fail(address, getSystemErrorName(errno), errno);
 }
 
-/** Is something accepting on this unix socket path? */
-function probeUnix(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(path);
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
 async function bindUnix(address: Extract<ListenAddress, { kind: 'unix' }>): Promise<Bound> {
   const { path } = address;
-  if (Buffer.byteLength(path) > 107) {
-    throw new ListenError(`cannot listen on ${formatAddress(address)}: path is longer than the 107 bytes a unix socket allows`);
-  }
-  let stat;
-  try {
-    stat = lstatSync(path);
-  } catch {
-    // nothing there: the usual case
-  }
-  if (stat) {
-    if (!stat.isSocket()) throw new ListenError(`cannot listen on ${formatAddress(address)}: a file that is not a socket is in the way`);
-    if (await probeUnix(path)) throw new ListenError(`cannot listen on ${formatAddress(address)}: EADDRINUSE (another process is accepting on it)`);
-    unlinkSync(path); // a stale socket left by a process that died
-  }
+  const tooLong = socketPathProblem(path);
+  if (tooLong) throw new ListenError(`cannot listen on ${formatAddress(address)}: the path ${tooLong}`);
+  const state = await reclaimSocketPath(path);
+  if (state === 'not-a-socket') throw new ListenError(`cannot listen on ${formatAddress(address)}: a file that is not a socket is in the way`);
+  if (state === 'in-use') throw new ListenError(`cannot listen on ${formatAddress(address)}: EADDRINUSE (another process is accepting on it)`);
   const result = createServerHandle(path, -1, -1);
   if (typeof result === 'number') return fail(address, getSystemErrorName(result), result);
   return { handle: result, address };

@@ -14,8 +14,8 @@
  * - `close()` sends the `stopped` answer to clients waiting for a stop, then
  *   closes every connection and removes the socket file.
  */
-import { chmodSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
-import { type Server, type Socket, connect, createServer } from 'node:net';
+import { chmodSync, lstatSync, mkdirSync } from 'node:fs';
+import { type Server, type Socket, createServer } from 'node:net';
 import { ConfigError, OverseerError, systemCode } from '../errors.js';
 import {
   CONTROL_VERSION, type ControlRequest, type ControlResponse, MAX_REQUEST_BYTES, type MasterStatus, type UpgradeOutcome,
@@ -24,6 +24,7 @@ import {
 import type { ControlCandidate } from '../ipc/control-path.js';
 import { readLines } from '../ipc/lines.js';
 import { socketPathProblem } from '../ipc/socket-path.js';
+import { reclaimSocketPath } from './stale-socket.js';
 
 /** What the control socket asks of the master. */
 export interface ControlTarget {
@@ -149,23 +150,9 @@ function prepareDir(dir: string): void {
 
 /** Remove a socket file nobody answers on; refuse a live one and anything that is not a socket. */
 async function clearStale(path: string): Promise<void> {
-  let isSocket: boolean;
-  try {
-    isSocket = lstatSync(path).isSocket();
-  } catch {
-    return; // nothing there
-  }
-  if (!isSocket) throw new OverseerError('ERR_CONTROL', `control socket path ${path} exists and is not a socket; not replacing it`);
-  const answered = await new Promise<boolean>((resolve) => {
-    const probe = connect(path);
-    probe.once('connect', () => {
-      probe.destroy();
-      resolve(true);
-    });
-    probe.once('error', () => resolve(false));
-  });
-  if (answered) throw new OverseerError('ERR_ALREADY_RUNNING', `a master is already running on control socket ${path}: already running`);
-  unlinkSync(path);
+  const state = await reclaimSocketPath(path);
+  if (state === 'not-a-socket') throw new OverseerError('ERR_CONTROL', `control socket path ${path} exists and is not a socket; not replacing it`);
+  if (state === 'in-use') throw new OverseerError('ERR_ALREADY_RUNNING', `a master is already running on control socket ${path}: already running`);
 }
 
 /** Listen with the socket file created as 0600 from the start. */
