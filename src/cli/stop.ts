@@ -6,7 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
-import { OverseerError, systemCode } from '../errors.js';
+import { OverseerError } from '../errors.js';
+import { isAlive } from '../master/pid-file.js';
 import { type ClientOptions, locate } from './client-options.js';
 import { ControlConnection, parseTimeout } from './control-client.js';
 
@@ -45,11 +46,7 @@ export async function runStop(options: ClientOptions, out: Writable = process.st
 
 /** Running, and not a zombie waiting for its parent to reap it (it has exited). */
 function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    return systemCode(error) === 'EPERM';
-  }
+  if (!isAlive(pid)) return false;
   try {
     return !/^\d+ \(.*\) Z/s.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {

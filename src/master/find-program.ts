@@ -6,7 +6,7 @@
  * typo fails the start with exit code 2) and again at every spawn (a program
  * removed since then fails that worker's start, like a crash would).
  */
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { delimiter, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 
@@ -14,15 +14,6 @@ function isExecutableFile(path: string): boolean {
   try {
     accessSync(path, constants.X_OK);
     return statSync(path).isFile();
-  } catch {
-    return false;
-  }
-}
-
-function exists(path: string): boolean {
-  try {
-    statSync(path);
-    return true;
   } catch {
     return false;
   }
@@ -37,7 +28,7 @@ export function findProgram(program: string, cwd: string, pathVariable = process
   if (program.includes('/')) {
     const path = resolve(cwd, program);
     if (isExecutableFile(path)) return path;
-    if (exists(path)) throw new ConfigError(`--exec: program is not an executable file: ${program} (${path})`);
+    if (existsSync(path)) throw new ConfigError(`--exec: program is not an executable file: ${program} (${path})`);
     throw new ConfigError(`--exec: program not found: ${program} (looked for ${path})`);
   }
   // An empty PATH entry means the current directory, as for execvp.

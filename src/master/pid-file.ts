@@ -7,7 +7,8 @@
 import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { OverseerError, systemCode } from '../errors.js';
 
-function isAlive(pid: number): boolean {
+/** Is there a process with this pid (ours to signal or not)? */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
