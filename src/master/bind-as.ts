@@ -108,12 +108,12 @@ function bindInHelper(credentials: Credentials, request: object): Promise<BindOu
       else resolve(outcome);
     };
     child.on('message', (message: unknown, handle: unknown) => {
+      const received = typeof (handle as { close?: unknown } | undefined)?.close === 'function' ? (handle as ServerHandle) : undefined;
+      if (received && (settled || !isOutcome(message) || !('ok' in message))) received.close(); // not one we asked for
       if (!isOutcome(message)) return settle(new ListenError(`bind helper sent ${JSON.stringify(message)}`));
       if (!('ok' in message)) return settle({ code: message.code, detail: message.detail });
-      if (typeof (handle as { close?: unknown } | undefined)?.close !== 'function') {
-        return settle(new ListenError('bind helper sent no handle'));
-      }
-      settle({ handle: handle as ServerHandle });
+      if (!received) return settle(new ListenError('bind helper sent no handle'));
+      settle({ handle: received });
     });
     child.on('error', (error) => settle(new ListenError(`cannot start the bind helper: ${error.message}`, { cause: error })));
     // 'close' comes after every message the helper sent has been read.
