@@ -1,42 +1,39 @@
 /**
- * Puts the master's bound sockets into the listening state for `--exec`
- * programs, which (like servers started by systemd socket activation) accept
- * on the descriptor they are given and never call listen(2) themselves.
+ * Puts the master's bound sockets into the listening state: every socket the
+ * master holds listens from the moment it is held, so connections wait in the
+ * backlog from the first instant (no worker needed), a port already in use is
+ * known at once, and `--exec` programs, which accept on the descriptor they
+ * are given and never call listen(2), get listening sockets.
  *
  * The master must not listen itself: a listening handle in its own event loop
  * would accept connections. So a short-lived helper does it: `node -e` with
  * the sockets as fds 3…, which calls `net.Server#listen({ fd })` on each (a
- * synchronous listen(2)) and then exits synchronously, before its event loop
- * ever polls, so it accepts nothing. The socket stays listening after the
- * helper exits because the master's descriptor of it is still open; from then
- * on connections queue in its backlog whether or not a worker is alive, as
- * after the first Node worker is activated.
+ * synchronous listen(2)), writes one outcome per socket and exits
+ * synchronously, before its event loop ever polls, so it accepts nothing.
+ * A failed listen is reported by Node on the next tick, which still runs
+ * before any poll. The socket stays listening after the helper exits because
+ * the master's descriptor of it is still open.
  *
- * Runs synchronously (spawnSync, some tens of ms) once per socket: a socket
- * is never un-listened, so each handle is remembered.
+ * A socket is never un-listened, so each handle that listens is remembered.
  */
-import { spawnSync } from 'node:child_process';
+import { type SpawnOptions, spawn, spawnSync } from 'node:child_process';
 import { ListenError } from '../errors.js';
 
-/** The helper's code. On failure the error is emitted on the next tick, still before any poll. */
+/** The helper's code: one line on stdout, `ok` or the error code for each fd, in order. */
 const HELPER = `
 const net = require('node:net');
 const count = Number(process.argv[1]);
-(function listenAll() {
-  for (let i = 0; i < count; i++) {
-    const fd = 3 + i;
-    const server = net.createServer();
-    server.listen({ fd });
-    if (!server.listening) {
-      server.once('error', (error) => {
-        process.stderr.write('fd ' + fd + ': ' + (error.code || error.message) + '\\n');
-        process.exit(1);
-      });
-      return;
-    }
-  }
+const outcomes = [];
+for (let i = 0; i < count; i++) {
+  outcomes.push('ok');
+  const server = net.createServer();
+  server.once('error', (error) => { outcomes[i] = error.code || 'EINVAL'; });
+  server.listen({ fd: 3 + i });
+}
+process.nextTick(() => {
+  require('node:fs').writeSync(1, outcomes.join(' ') + '\\n');
   process.exit(0);
-})();
+});
 `;
 
 const HELPER_TIMEOUT_MS = 10_000;
@@ -48,29 +45,62 @@ export interface ListenTarget {
   readonly label: string;
 }
 
+/** Per target, in order: undefined when it listens, else the error code (`EADDRINUSE`…). */
+export type ListenOutcome = string | undefined;
+
 const listening = new WeakSet<object>();
 
-/** Listen on every target not listening yet. Returns how many it put into the listening state. */
+function options(targets: readonly ListenTarget[]): SpawnOptions {
+  // NODE_OPTIONS could load code (--require) that would run in the helper's event loop.
+  const { NODE_OPTIONS: _ignored, ...env } = process.env;
+  return { env, stdio: ['ignore', 'pipe', 'pipe', ...targets.map((t) => t.fd)], timeout: HELPER_TIMEOUT_MS };
+}
+
+function outcomes(targets: readonly ListenTarget[], stdout: string, failure: () => string): ListenOutcome[] {
+  const words = stdout.trim().split(' ');
+  if (words.length !== targets.length) {
+    const what = targets.map((t) => t.label).join(', ');
+    throw new ListenError(`cannot put ${what} in the listening state: ${failure()}`);
+  }
+  return targets.map((target, i) => {
+    if (words[i] !== 'ok') return words[i];
+    listening.add(target.handle);
+    return undefined;
+  });
+}
+
+/** Listen on every target not listening yet, synchronously; throws if one fails. Returns how many it put into the listening state. */
 export function ensureListening(targets: readonly ListenTarget[]): number {
   const todo = targets.filter((t) => !listening.has(t.handle));
   if (todo.length === 0) return 0;
-  listenNow(todo);
-  for (const target of todo) listening.add(target.handle);
+  const result = spawnSync(process.execPath, ['-e', HELPER, String(todo.length)], { ...options(todo), encoding: 'utf8' });
+  const detail = () => result.error?.message ?? (result.stderr.trim() || `exit ${result.status ?? result.signal}`);
+  const failed = outcomes(todo, result.stdout ?? '', detail)
+    .flatMap((code, i) => (code ? [`${todo[i]!.label}: ${code}`] : []));
+  if (failed.length > 0) throw new ListenError(`cannot put ${failed.join(', ')} in the listening state`);
   return todo.length;
 }
 
-/** Run the helper on these sockets (whether or not they listen already; listen(2) again is harmless). */
-export function listenNow(targets: readonly ListenTarget[]): void {
-  // NODE_OPTIONS could load code (--require) that would run in the helper's event loop.
-  const { NODE_OPTIONS: _ignored, ...env } = process.env;
-  const result = spawnSync(process.execPath, ['-e', HELPER, String(targets.length)], {
-    env,
-    stdio: ['ignore', 'ignore', 'pipe', ...targets.map((t) => t.fd)],
-    timeout: HELPER_TIMEOUT_MS,
-    encoding: 'utf8',
+/**
+ * Run the helper on these sockets (whether or not they listen already:
+ * listen(2) again only updates the backlog), without blocking the master's
+ * event loop. Resolves with each target's outcome; rejects only if the helper
+ * itself failed.
+ */
+export function listenSockets(targets: readonly ListenTarget[]): Promise<ListenOutcome[]> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['-e', HELPER, String(targets.length)], options(targets));
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout = (stdout + chunk).slice(0, 64 * 1024)));
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-4096)));
+    child.once('error', (error) => reject(new ListenError(`cannot start the listen helper: ${error.message}`, { cause: error })));
+    child.once('close', (code, signal) => {
+      try {
+        resolve(outcomes(targets, stdout, () => stderr.trim() || `exit ${code ?? signal}`));
+      } catch (error) {
+        reject(error as Error);
+      }
+    });
   });
-  if (result.status === 0) return;
-  const what = targets.map((t) => t.label).join(', ');
-  const detail = result.error?.message ?? (result.stderr.trim() || `exit ${result.status ?? result.signal}`);
-  throw new ListenError(`cannot put ${what} in the listening state: ${detail}`, { cause: result.error });
 }

@@ -1,12 +1,17 @@
 /**
- * The master's listening sockets: bound at start-up (`--listen`) or on a
+ * The master's listening sockets: bound and listening from start-up
+ * (`--listen`, or passed by systemd, which passes them listening) or from a
  * worker's first request for an address not held yet, then held for the
  * master's whole life, so the port stays bound and its backlog keeps queueing
  * while no worker is alive. Closed only when the master stops.
+ *
+ * A worker's own request is bound with the workers' credentials when they are
+ * not the master's (bind-as.ts): `--user` bounds what a worker can get to the
+ * operator's sockets plus what it could bind itself.
  */
 import { resolve } from 'node:path';
 import { type ListenAddress, formatAddress } from '../ipc/address.js';
-import { type Bound, bindAddress } from './bind.js';
+import { type Binder, type Bound, bindAddress, masterBinder } from './bind.js';
 import type { InheritedSocket, PassedFd } from './socket-activation.js';
 
 export interface HeldListener extends Bound {
@@ -22,9 +27,12 @@ export class Listeners {
   readonly #held: HeldListener[] = [];
   readonly #binding = new Map<string, Promise<HeldListener>>();
   readonly #cwd: string;
+  readonly #forWorkers: Binder;
 
-  constructor(cwd: string) {
+  /** `forWorkers` binds the addresses workers ask for (default: in the master, with its credentials). */
+  constructor(cwd: string, forWorkers: Binder = masterBinder) {
     this.#cwd = cwd;
+    this.#forWorkers = forWorkers;
   }
 
   get all(): readonly HeldListener[] {
@@ -68,7 +76,7 @@ export class Listeners {
     const key = this.#requestKey(requested);
     let pending = this.#binding.get(key);
     if (!pending) {
-      pending = bindAddress(this.#absolute(requested))
+      pending = bindAddress(this.#absolute(requested), this.#forWorkers)
         .then((bound) => this.#hold(bound, false))
         .finally(() => this.#binding.delete(key));
       this.#binding.set(key, pending);

@@ -19,6 +19,7 @@ import type { Writable } from 'node:stream';
 import { ConfigError } from '../errors.js';
 import { ENV } from '../ipc/env.js';
 import type { Clock } from './clock.js';
+import { credentialsBinder, foreignCredentials } from './bind-as.js';
 import { type MasterContext, facts } from './context.js';
 import type { MasterStatus } from '../ipc/control.js';
 import type { MasterEvents, UpgradeResult } from './events.js';
@@ -80,7 +81,8 @@ export class Master extends EventEmitter<MasterEvents> {
     super();
     this.options = options;
     this.#deps = deps;
-    this.sockets = new Listeners(options.cwd);
+    const foreign = foreignCredentials(options.uid, options.gid);
+    this.sockets = new Listeners(options.cwd, foreign && credentialsBinder(foreign));
     this.#context = {
       options,
       clock: deps.clock,

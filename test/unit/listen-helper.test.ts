@@ -6,8 +6,8 @@
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { bindAddress } from '../../src/master/bind.js';
-import { ensureListening, listenNow } from '../../src/master/listen-helper.js';
+import { type ServerHandle, masterBinder } from '../../src/master/bind.js';
+import { ensureListening, listenSockets } from '../../src/master/listen-helper.js';
 import { onCleanup, track } from '../helpers/processes.js';
 
 /** Connects; resolves with everything the server sent, or the error that ended the connection. */
@@ -29,13 +29,21 @@ function client(port: number): { connected: Promise<void>; received: Promise<str
   return { connected, received };
 }
 
-describe('listen helper (--exec)', () => {
+/** A bound, not listening, socket on loopback, as the master binds it. */
+async function boundSocket(): Promise<{ handle: ServerHandle; port: number; fd: number }> {
+  const outcome = await masterBinder.tcp('127.0.0.1', 0, 4);
+  if ('code' in outcome) throw new Error(outcome.code);
+  const { handle } = outcome;
+  onCleanup(() => handle.close());
+  const out: { port?: number } = {};
+  handle.getsockname?.(out);
+  return { handle, port: out.port!, fd: (handle as unknown as { fd: number }).fd };
+}
+
+describe('listen helper', () => {
   it('makes the socket listen once; queued connections survive it and are served later', async () => {
-    const bound = await bindAddress({ kind: 'tcp', host: '127.0.0.1', port: 0 });
-    onCleanup(() => bound.handle.close());
-    const port = (bound.address as { port: number }).port;
-    const fd = (bound.handle as unknown as { fd: number }).fd;
-    const target = { handle: bound.handle, fd, label: `127.0.0.1:${port}` };
+    const { handle, port, fd } = await boundSocket();
+    const target = { handle, fd, label: `127.0.0.1:${port}` };
 
     await expect(client(port).connected).rejects.toMatchObject({ code: 'ECONNREFUSED' }); // bound, not listening
     expect(ensureListening([target])).toBe(1);
@@ -44,7 +52,7 @@ describe('listen helper (--exec)', () => {
     // Three connections wait in the backlog; then the helper runs again while they wait.
     const waiting = [client(port), client(port), client(port)];
     await Promise.all(waiting.map((c) => c.connected));
-    listenNow([target]);
+    expect(await listenSockets([target])).toEqual([undefined]);
 
     // Something that does accept (a worker) serves every one of them.
     const acceptor = spawn(process.execPath, ['-e', `
@@ -56,7 +64,27 @@ describe('listen helper (--exec)', () => {
     expect(await Promise.all(waiting.map((c) => c.received))).toEqual(['served', 'served', 'served']);
   });
 
-  it('reports a socket it cannot make listen', () => {
-    expect(() => listenNow([{ handle: {}, fd: 0, label: 'stdin' }])).toThrow(/cannot put stdin in the listening state: fd 3: /);
+  it('reports a socket it cannot make listen', async () => {
+    expect(() => ensureListening([{ handle: {}, fd: 0, label: 'stdin' }])).toThrow(/cannot put stdin: \w+ in the listening state/);
+    expect(await listenSockets([{ handle: {}, fd: 0, label: 'stdin' }])).toEqual([expect.stringMatching(/^E/)]);
+  });
+
+  it('reports EADDRINUSE for the second of two sockets bound to one port (bind alone does not tell)', async () => {
+    const first = await boundSocket();
+    const outcome = await masterBinder.tcp('127.0.0.1', first.port, 4);
+    if ('code' in outcome) throw new Error(outcome.code);
+    const { handle } = outcome;
+    onCleanup(() => handle.close());
+    expect(await listenSockets([
+      { handle: first.handle, fd: first.fd, label: 'first' },
+      { handle, fd: (handle as unknown as { fd: number }).fd, label: 'second' },
+    ])).toEqual([undefined, 'EADDRINUSE']);
+  });
+
+  it('the master binder reports a port another socket listens on at bind time', async () => {
+    const busy = net.createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    onCleanup(() => busy.close());
+    expect(await masterBinder.tcp('127.0.0.1', (busy.address() as net.AddressInfo).port, 4)).toEqual({ code: 'EADDRINUSE' });
   });
 });
