@@ -32,7 +32,7 @@ export interface Outlets {
   readonly stderr: Outlet;
 }
 
-/** The master's own lines may queue this far beyond the relays' share before they are dropped. */
+/** The master's own lines are queued while the stream's queue is under this; relays stop at its high-water mark (16 KiB) plus a chunk each. */
 const OWN_LIMIT = 1024 * 1024;
 const FLUSH_POLL_MS = 10;
 
