@@ -10,6 +10,7 @@ import { openControlServer } from '../master/control-server.js';
 import { systemClock } from '../master/clock.js';
 import { logMasterEvents } from '../master/log-events.js';
 import { Master } from '../master/master.js';
+import { Outlet } from '../master/outlet.js';
 import { type RawStartOptions, parseStartOptions } from '../master/options.js';
 import { attachSdNotify } from '../master/sd-notify.js';
 import { installSignals } from '../master/signals.js';
@@ -17,13 +18,20 @@ import { takeInheritedSockets } from '../master/socket-activation.js';
 import { forkSpawner } from '../master/spawner.js';
 import { watchForChanges } from '../master/watch.js';
 
+/** How long the last lines may take to reach a slow reader before the process exits. */
+const OUTPUT_FLUSH_MS = 2_000;
+
 export async function runStart(raw: RawStartOptions): Promise<number> {
   const options = parseStartOptions(raw);
-  const logger = createLogger({ level: options.logLevel, format: options.logFormat, name: options.name });
+  // Everything the master and its workers print goes through these two, a
+  // whole line at a time (src/master/outlet.ts).
+  const output = { stdout: new Outlet(process.stdout), stderr: new Outlet(process.stderr) };
+  const flushOutput = () => Promise.all([output.stdout.flush(OUTPUT_FLUSH_MS), output.stderr.flush(OUTPUT_FLUSH_MS)]);
+  const logger = createLogger({ level: options.logLevel, format: options.logFormat, name: options.name, destination: { write: (line) => output.stdout.writeOwn(line) } });
   // systemd's LISTEN_* and NOTIFY_SOCKET are taken out of the environment
   // here, before any worker is forked with it.
   const inherited = takeInheritedSockets(process.env, process.pid);
-  const master = new Master(options, { spawner: forkSpawner, clock: systemClock, stderr: process.stderr, pid: process.pid, inherited });
+  const master = new Master(options, { spawner: forkSpawner, clock: systemClock, output, pid: process.pid, inherited });
   logMasterEvents(master, logger);
   const notifier = attachSdNotify(master, { env: process.env, log: logger });
   let forced = false;
@@ -40,6 +48,7 @@ export async function runStart(raw: RawStartOptions): Promise<number> {
     await master.start();
   } catch (error) {
     await control.close();
+    await flushOutput();
     throw error;
   }
   // The master's own handles (bound, not listening, sockets; unref'd timers)
@@ -62,5 +71,6 @@ export async function runStart(raw: RawStartOptions): Promise<number> {
   clearInterval(keepAlive);
   await stopWatching?.();
   removeSignals();
+  await flushOutput();
   return forced ? 1 : 0;
 }

@@ -42,4 +42,6 @@ export interface MasterEvents {
   'upgrade.failed': [Extract<UpgradeResult, { ok: false }>];
   'drain.started': [WorkerFacts & { reason: string }];
   'drain.finished': [WorkerFacts & { durationMs: number; forced: string | undefined; code: number | null; signal: string | null }];
+  /** The reader of the master's stdout or stderr stalled or went away, and output was dropped (outlet.ts); reported once it drains. */
+  'output.dropped': [{ stream: 'stdout' | 'stderr'; masterLines: number; workerBytes: number }];
 }

@@ -34,6 +34,7 @@ import type { WorkerProcess } from './spawner.js';
 /** What the adapter uses of the spawned child. */
 export interface ExecChild {
   readonly pid?: number | undefined;
+  readonly stdout: Readable | null;
   readonly stderr: Readable | null;
   kill(signal?: NodeJS.Signals): boolean;
   on(event: 'exit', listener: (code: number | null, signal: NodeJS.Signals | null) => void): unknown;
@@ -56,6 +57,7 @@ const MAX_LINE = 4096;
 
 export class ExecProcess extends EventEmitter implements WorkerProcess {
   readonly pid: number | undefined;
+  readonly stdout: Readable | null;
   readonly stderr: Readable | null;
   #connected: boolean;
   readonly #child: ExecChild;
@@ -73,6 +75,7 @@ export class ExecProcess extends EventEmitter implements WorkerProcess {
     this.#child = child;
     this.#options = options;
     this.pid = child.pid;
+    this.stdout = child.stdout;
     this.stderr = child.stderr;
     // No pid: the spawn failed, and 'error' follows.
     this.#connected = child.pid !== undefined;

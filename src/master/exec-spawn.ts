@@ -9,7 +9,7 @@
  * - `OVERSEER_READY_FD` (= 3 + `LISTEN_FDS`) is the write end of the ready
  *   pipe: the program writes the line `READY=1` once it serves;
  * - the usual `OVERSEER_*` variables and `PORT`; stdin is /dev/null, stdout
- *   is the master's, stderr is relayed by the master;
+ *   and stderr are pipes relayed by the master, as for Node workers;
  * - SIGTERM means drain; SIGKILL follows at `--drain-timeout`.
  * The program runs in its own process group, as Node workers do.
  */
@@ -89,7 +89,7 @@ export function spawnExec(spec: SpawnSpec, exec: ExecSpec, clock: Clock = system
   const child = spawn('/bin/sh', ['-c', SET_PID_THEN_EXEC, spec.script, ...spec.args], {
     cwd: spec.cwd,
     env,
-    stdio: ['ignore', 'inherit', 'pipe', ...fds, 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe', ...fds, 'pipe'],
     detached: true,
     ...(spec.uid === undefined ? {} : { uid: spec.uid }),
     ...(spec.gid === undefined ? {} : { gid: spec.gid }),

@@ -33,6 +33,10 @@ const DESCRIBE: { [K in keyof MasterEvents]: Describe<K> } = {
   'upgrade.succeeded': (p) => ['info', `generation ${p.generation} is live after ${p.durationMs} ms`],
   'upgrade.failed': (p) => ['error', `upgrade to generation ${p.generation} failed: ${p.reason}: ${p.message}; the old generation keeps serving`],
   'drain.started': (p) => ['info', `worker ${p.pid} draining (${p.reason})`],
+  'output.dropped': (p) => [
+    'warn',
+    `the reader of ${p.stream} fell behind: dropped ${p.masterLines} master log lines and ${p.workerBytes} bytes of worker output`,
+  ],
   'drain.finished': (p) => ['info', `worker ${p.pid} drained in ${p.durationMs} ms${p.forced ? ` (forced with ${p.forced})` : ''}`],
 };
 

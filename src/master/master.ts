@@ -15,7 +15,6 @@
 import { EventEmitter } from 'node:events';
 import { existsSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Writable } from 'node:stream';
 import { ConfigError } from '../errors.js';
 import { ENV } from '../ipc/env.js';
 import type { Clock } from './clock.js';
@@ -26,6 +25,7 @@ import type { MasterEvents, UpgradeResult } from './events.js';
 import { type Generation, type Slot, createGeneration, isAllLive, retire } from './generation.js';
 import { Listeners } from './listeners.js';
 import type { MasterOptions } from './options.js';
+import type { Outlets } from './outlet.js';
 import { findProgram } from './find-program.js';
 import { removePidFile, writePidFile } from './pid-file.js';
 import { fillSlot, scheduleRestart } from './slots.js';
@@ -43,8 +43,8 @@ export type LastUpgrade = UpgradeResult & { readonly trigger: string; readonly f
 export interface MasterDeps {
   readonly spawner: Spawner;
   readonly clock: Clock;
-  /** Where workers' stderr is relayed. */
-  readonly stderr: Writable;
+  /** Where workers' stdout and stderr are relayed (the master's own, shared with its log). */
+  readonly output: Outlets;
   /** The master's pid, as written to the PID file. */
   readonly pid: number;
   /** Sockets systemd passed in (socket-activation.ts): held instead of binding the addresses they match. */
@@ -92,6 +92,9 @@ export class Master extends EventEmitter<MasterEvents> {
       emit: (event, ...args) => void (this.emit as (e: string, ...a: unknown[]) => boolean)(event, ...args),
       slotLive: (generation) => this.#announceReadyOnce(generation),
     };
+    for (const stream of ['stdout', 'stderr'] as const) {
+      deps.output[stream].onDropped = (dropped) => this.emit('output.dropped', { stream, ...dropped });
+    }
   }
 
   get state(): MasterState {
@@ -305,7 +308,7 @@ export class Master extends EventEmitter<MasterEvents> {
     const proc = this.#deps.spawner.spawn({ script, args: o.scriptArgs, cwd, env, nodeArgs: o.nodeArgs, uid: o.uid, gid: o.gid, exec });
     const worker = new WorkerHandle(proc, { id, generation: generation.number, slot: slot.index, restarts: slot.restarts }, {
       clock: this.#deps.clock,
-      stderr: this.#deps.stderr,
+      output: this.#deps.output,
       acquire: (address) => this.sockets.acquire(address),
     });
     slot.worker = worker;

@@ -24,6 +24,7 @@ export interface SpawnSpec {
 /** What the master uses of a child process. */
 export interface WorkerProcess extends Port {
   readonly pid?: number | undefined;
+  readonly stdout: Readable | null;
   readonly stderr: Readable | null;
   kill(signal?: NodeJS.Signals): boolean;
   on(event: 'message', listener: (message: unknown, handle: unknown) => void): this;
@@ -46,10 +47,12 @@ export const forkSpawner: Spawner = {
       cwd: spec.cwd,
       env: spec.env,
       execArgv: [...spec.nodeArgs, '--import', PRELOAD_URL],
-      // stdout is shared, so the app writes straight to the master's stdout
-      // (journald) with nothing in between; stderr is relayed by the master,
-      // which keeps its last lines to explain a failed start.
-      stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+      // stdout and stderr are pipes the master relays a whole line at a time
+      // (output-relay.ts), so an app's output never merges into a master log
+      // line, and a stalled reader slows the app's writes instead of filling
+      // the master's memory. The master keeps stderr's last lines to explain
+      // a failed start.
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       // Its own process group: a Ctrl-C in the terminal reaches only the
       // master, which then drains the workers instead of them dying mid-request.
       detached: true,

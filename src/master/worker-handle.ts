@@ -7,7 +7,6 @@
  * no decisions about generations, which belong to the master.
  */
 import { EventEmitter } from 'node:events';
-import type { Writable } from 'node:stream';
 import { type ListenAddress, formatAddress } from '../ipc/address.js';
 import { Channel } from '../ipc/channel.js';
 import type { Reply } from '../ipc/envelope.js';
@@ -17,7 +16,9 @@ import type { ToWorker } from '../ipc/to-worker.js';
 import { OverseerError, systemCode } from '../errors.js';
 import type { Clock } from './clock.js';
 import type { HeldListener } from './listeners.js';
+import type { Outlets } from './outlet.js';
 import type { WorkerProcess } from './spawner.js';
+import { WorkerOutput } from './worker-output.js';
 import { IllegalTransition, type WorkerState, canTransition } from './worker-state.js';
 
 export interface ExitInfo {
@@ -43,13 +44,12 @@ export interface WorkerHandleEvents {
 export interface WorkerHandleDeps {
   readonly clock: Clock;
   readonly acquire: (address: ListenAddress) => Promise<HeldListener>;
-  /** Where the worker's stderr is relayed (the master's stderr). */
-  readonly stderr: Writable;
+  /** Where the worker's stdout and stderr are relayed (the master's own). */
+  readonly output: Outlets;
 }
 
-const STDERR_TAIL_LINES = 20;
-/** How long to wait after exit for the last stderr bytes before reporting. */
-const STDERR_SETTLE_MS = 200;
+/** How long to wait after exit for the last output before reporting. */
+const OUTPUT_SETTLE_MS = 200;
 
 export class WorkerHandle extends EventEmitter<WorkerHandleEvents> {
   readonly id: number;
@@ -71,7 +71,7 @@ export class WorkerHandle extends EventEmitter<WorkerHandleEvents> {
   readonly #deps: WorkerHandleDeps;
   readonly #channel: Channel<ToWorker, Exclude<ToMaster, Reply>>;
   readonly #timers: Array<() => void> = [];
-  readonly #stderrTail: string[] = [];
+  readonly #output: WorkerOutput;
   #forced: ExitInfo['forced'];
 
   constructor(proc: WorkerProcess, meta: { id: number; generation: number; slot: number; restarts?: number }, deps: WorkerHandleDeps) {
@@ -84,6 +84,7 @@ export class WorkerHandle extends EventEmitter<WorkerHandleEvents> {
     this.#proc = proc;
     this.#deps = deps;
     this.spawnedAt = deps.clock.now();
+    this.#output = new WorkerOutput(proc, deps.output, { clock: deps.clock, pid: proc.pid });
     this.#channel = new Channel(proc, {
       parse: parseToMaster,
       handlers: {
@@ -100,13 +101,13 @@ export class WorkerHandle extends EventEmitter<WorkerHandleEvents> {
         if (done) return;
         done = true;
         const state = this.#state;
-        this.#settleStderr(() => {
+        this.#output.settle(OUTPUT_SETTLE_MS, () => {
           this.#transition('exited');
           for (const cancel of this.#timers.splice(0)) cancel();
           this.#channel.close();
           // A forced exit by SIGKILL says so even when it came before our own SIGKILL (--exec: SIGKILL at the deadline).
           const forced = this.#forced && signal === 'SIGKILL' ? 'SIGKILL' : this.#forced;
-          const info: ExitInfo = { code, signal, state, forced, stderrTail: [...this.#stderrTail] };
+          const info: ExitInfo = { code, signal, state, forced, stderrTail: [...this.#output.stderrTail] };
           this.emit('exit', info);
           resolve(info);
         });
@@ -115,16 +116,10 @@ export class WorkerHandle extends EventEmitter<WorkerHandleEvents> {
       // A process that could not be spawned at all emits 'error' and no 'exit'.
       proc.on('error', (error) => {
         if (this.pid === undefined) {
-          this.#stderrTail.push(`spawn failed: ${error.message}`);
+          this.#output.note(`spawn failed: ${error.message}`);
           finish(null, null);
         }
       });
-    });
-    proc.stderr?.on('data', (chunk: Buffer) => {
-      deps.stderr.write(chunk);
-      const lines = chunk.toString('utf8').split('\n').filter((l) => l.trim() !== '');
-      this.#stderrTail.push(...lines);
-      if (this.#stderrTail.length > STDERR_TAIL_LINES) this.#stderrTail.splice(0, this.#stderrTail.length - STDERR_TAIL_LINES);
     });
   }
 
@@ -176,7 +171,7 @@ export class WorkerHandle extends EventEmitter<WorkerHandleEvents> {
   }
 
   get stderrTail(): readonly string[] {
-    return this.#stderrTail;
+    return this.#output.stderrTail;
   }
 
   #transition(to: WorkerState): void {
@@ -207,20 +202,5 @@ export class WorkerHandle extends EventEmitter<WorkerHandleEvents> {
         return this.#channel.reply(message.seq, { error: { code, message: text || `cannot listen on ${formatAddress(message.address)}` } });
       },
     ).catch(() => {}); // the worker is gone; its exit is reported separately
-  }
-
-  #settleStderr(then: () => void): void {
-    const stream = this.#proc.stderr;
-    if (!stream || stream.readableEnded || stream.destroyed) return then();
-    let done = false;
-    const once = () => {
-      if (done) return;
-      done = true;
-      cancel();
-      then();
-    };
-    const cancel = this.#deps.clock.setTimeout(once, STDERR_SETTLE_MS);
-    stream.once('end', once);
-    stream.once('close', once);
   }
 }

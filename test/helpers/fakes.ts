@@ -7,6 +7,7 @@ import { EventEmitter } from 'node:events';
 import { PassThrough } from 'node:stream';
 import type { ListenAddress } from '../../src/ipc/address.js';
 import type { Clock } from '../../src/master/clock.js';
+import { Outlet, type Outlets } from '../../src/master/outlet.js';
 import type { SpawnSpec, Spawner, WorkerProcess } from '../../src/master/spawner.js';
 
 /** Lets queued microtasks and immediates (fake IPC deliveries, async exits) run. */
@@ -81,8 +82,20 @@ export type LogEntry =
   | { readonly order: number; readonly pid: number; readonly kind: 'emitted'; readonly message: unknown }
   | { readonly order: number; readonly pid: number; readonly kind: 'signal'; readonly signal: NodeJS.Signals };
 
+/** The master's stdout and stderr as outlets over PassThroughs that are read into `written`. */
+export function fakeOutlets(): { outlets: Outlets; written: { stdout: string[]; stderr: string[] } } {
+  const written = { stdout: [] as string[], stderr: [] as string[] };
+  const outlet = (into: string[]) => {
+    const stream = new PassThrough();
+    stream.on('data', (chunk: Buffer) => into.push(chunk.toString()));
+    return new Outlet(stream);
+  };
+  return { outlets: { stdout: outlet(written.stdout), stderr: outlet(written.stderr) }, written };
+}
+
 export class FakeProcess extends EventEmitter implements WorkerProcess {
   readonly pid: number;
+  readonly stdout = new PassThrough();
   readonly stderr = new PassThrough();
   readonly spec: SpawnSpec;
   connected = true;
@@ -163,10 +176,11 @@ export class FakeProcess extends EventEmitter implements WorkerProcess {
     return seq;
   }
 
-  /** The process ends: stderr ends, the IPC channel disconnects, 'exit' fires. Once only. */
+  /** The process ends: stdout and stderr end, the IPC channel disconnects, 'exit' fires. Once only. */
   exit(code: number | null, signal: NodeJS.Signals | null = null): void {
     if (this.#exited) return;
     this.#exited = true;
+    this.stdout.end();
     this.stderr.end();
     this.connected = false;
     this.emit('disconnect');

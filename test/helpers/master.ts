@@ -22,6 +22,7 @@ export interface LogEvent {
 export interface MasterRun {
   readonly proc: ChildProcess;
   readonly pid: number;
+  /** The master's log lines: JSON objects with `event` and `masterPid` (the relay never passes an app line that has `masterPid`). */
   readonly events: LogEvent[];
   /** Lines on stdout that are not master events (the apps' own output). */
   readonly output: string[];
@@ -177,7 +178,7 @@ export function startMaster(args: readonly string[], options: { cwd?: string; en
         parsed = undefined;
       }
     }
-    if (!parsed || typeof parsed.event !== 'string') {
+    if (!parsed || typeof parsed.event !== 'string' || typeof parsed.masterPid !== 'number') {
       output.push(line);
       for (const waiter of [...waiters]) waiter();
       return;

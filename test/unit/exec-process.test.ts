@@ -9,7 +9,7 @@ import type { ListenAddress } from '../../src/ipc/address.js';
 import { ExecProcess } from '../../src/master/exec-process.js';
 import type { HeldListener } from '../../src/master/listeners.js';
 import { WorkerHandle } from '../../src/master/worker-handle.js';
-import { FakeClock, flush } from '../helpers/fakes.js';
+import { FakeClock, fakeOutlets, flush } from '../helpers/fakes.js';
 
 vi.setConfig({ testTimeout: 5_000 });
 
@@ -17,6 +17,7 @@ const A: ListenAddress = { kind: 'tcp', host: '127.0.0.1', port: 3000 };
 const B: ListenAddress = { kind: 'unix', path: '/run/app.sock' };
 
 class FakeChild extends EventEmitter {
+  readonly stdout = new PassThrough();
   readonly stderr = new PassThrough();
   readonly signals: NodeJS.Signals[] = [];
   constructor(readonly pid: number | undefined) {
@@ -27,6 +28,7 @@ class FakeChild extends EventEmitter {
     return true;
   }
   exit(code: number | null, signal: NodeJS.Signals | null = null): void {
+    this.stdout.end();
     this.stderr.end();
     this.emit('exit', code, signal);
   }
@@ -43,9 +45,7 @@ function setup(options: { addresses?: readonly ListenAddress[]; readyDelayMs?: n
     acquired.push(address);
     return Promise.resolve({ handle: { close() {} }, address, key: JSON.stringify(address), configured: true });
   };
-  const stderr = new PassThrough();
-  stderr.resume();
-  const handle = new WorkerHandle(proc, { id: 1, generation: 1, slot: 0 }, { clock, stderr, acquire });
+  const handle = new WorkerHandle(proc, { id: 1, generation: 1, slot: 0 }, { clock, output: fakeOutlets().outlets, acquire });
   const messages: Array<[string, unknown]> = [];
   handle.on('message', (kind, value) => messages.push([kind, value]));
   return { child, ready, clock, proc, handle, acquired, messages };
@@ -165,7 +165,8 @@ describe('ExecProcess (--exec adapter)', () => {
 
   it('a spawn that failed (no pid) ends with the error and asks for nothing', async () => {
     const s = setup({ pid: undefined });
-    s.child.stderr.end(); // Node closes a failed child's pipes
+    s.child.stdout.end(); // Node closes a failed child's pipes
+    s.child.stderr.end();
     s.child.emit('error', new Error('spawn /bin/sh EACCES'));
     const info = await s.handle.exited;
     await flush();

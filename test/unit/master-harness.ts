@@ -2,13 +2,12 @@
  * A Master wired to the fakes, with nothing bound (no `--listen`), and the
  * bookkeeping the master tests share: every typed event recorded in order.
  */
-import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { dirname } from 'node:path';
 import type { MasterEvents } from '../../src/master/events.js';
 import { Master } from '../../src/master/master.js';
 import { type RawStartOptions, parseStartOptions } from '../../src/master/options.js';
-import { FakeClock, type FakeProcess, FakeSpawner, flush, nextEvent } from '../helpers/fakes.js';
+import { FakeClock, type FakeProcess, FakeSpawner, fakeOutlets, flush, nextEvent } from '../helpers/fakes.js';
 
 const SCRIPT = fileURLToPath(import.meta.url);
 
@@ -16,7 +15,8 @@ export interface Harness {
   readonly master: Master;
   readonly spawner: FakeSpawner;
   readonly clock: FakeClock;
-  readonly stderr: PassThrough;
+  /** What the workers wrote, as relayed to the master's stdout and stderr. */
+  readonly written: { stdout: string[]; stderr: string[] };
   /** Every master event, in emission order. */
   readonly events: Array<{ name: keyof MasterEvents; payload: unknown }>;
   named<K extends keyof MasterEvents>(name: K): Array<MasterEvents[K][0]>;
@@ -34,9 +34,8 @@ export function harness(raw: Partial<RawStartOptions> = {}, spawnerOptions: { au
   const options = parseStartOptions({ script: SCRIPT, cwd: dirname(SCRIPT), listen: [], workers: 1, ...TIMINGS, ...raw });
   const spawner = new FakeSpawner(spawnerOptions);
   const clock = new FakeClock();
-  const stderr = new PassThrough();
-  stderr.resume();
-  const master = new Master(options, { spawner, clock, stderr, pid: 12345 });
+  const { outlets, written } = fakeOutlets();
+  const master = new Master(options, { spawner, clock, output: outlets, pid: 12345 });
   const events: Harness['events'] = [];
   const originalEmit = master.emit.bind(master) as (name: keyof MasterEvents, ...args: unknown[]) => boolean;
   (master as unknown as { emit: typeof originalEmit }).emit = (name, ...args) => {
@@ -45,7 +44,7 @@ export function harness(raw: Partial<RawStartOptions> = {}, spawnerOptions: { au
   };
   const named = <K extends keyof MasterEvents>(name: K) =>
     events.filter((e) => e.name === name).map((e) => e.payload as MasterEvents[K][0]);
-  return { master, spawner, clock, stderr, events, named };
+  return { master, spawner, clock, written, events, named };
 }
 
 /** Starts the master and brings every first-generation worker live. */

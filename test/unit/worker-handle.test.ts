@@ -1,10 +1,9 @@
-import { PassThrough } from 'node:stream';
 import { describe, expect, it, vi } from 'vitest';
 import { ListenError } from '../../src/errors.js';
 import type { ListenAddress } from '../../src/ipc/address.js';
 import type { HeldListener } from '../../src/master/listeners.js';
 import { type ExitInfo, WorkerHandle } from '../../src/master/worker-handle.js';
-import { FakeClock, FakeSpawner, flush } from '../helpers/fakes.js';
+import { FakeClock, FakeSpawner, fakeOutlets, flush } from '../helpers/fakes.js';
 
 // A regression here shows up as a promise that never settles: fail in seconds, not at the global 60 s.
 vi.setConfig({ testTimeout: 5_000 });
@@ -13,10 +12,9 @@ function setup(acquire: (address: ListenAddress) => Promise<HeldListener> = () =
   const spawner = new FakeSpawner();
   const proc = spawner.spawn({ script: 'app.js', args: [], cwd: '/', env: {}, nodeArgs: [] });
   const clock = new FakeClock();
-  const stderr = new PassThrough();
-  const relayed: string[] = [];
-  stderr.on('data', (chunk: Buffer) => relayed.push(chunk.toString()));
-  const handle = new WorkerHandle(proc, { id: 7, generation: 3, slot: 1 }, { clock, stderr, acquire });
+  const { outlets, written } = fakeOutlets();
+  const relayed = written.stderr;
+  const handle = new WorkerHandle(proc, { id: 7, generation: 3, slot: 1 }, { clock, output: outlets, acquire });
   const states: string[] = [];
   handle.on('state', (from, to) => states.push(`${from}->${to}`));
   return { spawner, proc, clock, handle, states, relayed };
