@@ -1,7 +1,7 @@
 /** Options shared by the commands that talk to a running master (upgrade, status, stop). */
 import { Command } from 'commander';
-import type { ControlLocation } from '../ipc/control-path.js';
 import { logicalCwd } from '../master/options.js';
+import type { ControlLocation } from './control-client.js';
 
 export interface ClientOptions {
   name: string;
@@ -14,8 +14,8 @@ export interface ClientOptions {
 export function addClientOptions(command: Command, timeoutHelp: string): Command {
   return command
     .option('--name <name>', 'the master\'s --name', 'overseer')
-    .option('--control <path>', 'the master\'s control socket (default: found from --name, --pid-file and $XDG_RUNTIME_DIR as the master chose it)')
-    .option('--pid-file <path>', 'the master\'s --pid-file (its control socket is looked for beside it)')
+    .option('--control <path>', 'the master\'s control socket (default: found from --name in the directories the master chooses from)')
+    .option('--pid-file <path>', 'the master\'s --pid-file: reach the master started with it, wherever its control socket is')
     .option('--json', 'print the answer as one JSON object', false)
     .option('--timeout <ms>', timeoutHelp);
 }

@@ -4,8 +4,9 @@
  * failed start, after the master has released everything it took.
  */
 import { once } from 'node:events';
-import { controlCandidates } from '../ipc/control-path.js';
+import { effectiveUid } from '../ipc/trusted-dir.js';
 import { createLogger } from '../logger.js';
+import { chooseControlPath } from '../master/control-dir.js';
 import { openControlServer } from '../master/control-server.js';
 import { systemClock } from '../master/clock.js';
 import { logMasterEvents } from '../master/log-events.js';
@@ -31,7 +32,15 @@ export async function runStart(raw: RawStartOptions): Promise<number> {
   // systemd's LISTEN_* and NOTIFY_SOCKET are taken out of the environment
   // here, before any worker is forked with it.
   const inherited = takeInheritedSockets(process.env, process.pid);
-  const master = new Master(options, { spawner: forkSpawner, clock: systemClock, output, pid: process.pid, inherited });
+  // Where the control socket goes is decided now (nothing is created yet),
+  // so the master can record it beside its PID file.
+  const { where, skipped } = chooseControlPath(options.control, options.name, process.env, effectiveUid());
+  for (const { dir, reason } of skipped) {
+    logger.warn({ event: 'control.dir-skipped', dir, reason }, `not using ${dir} for the control socket: ${reason}`);
+  }
+  const master = new Master(options, {
+    spawner: forkSpawner, clock: systemClock, output, pid: process.pid, inherited, controlPath: where.path,
+  });
   logMasterEvents(master, logger);
   const notifier = attachSdNotify(master, { env: process.env, log: logger });
   let forced = false;
@@ -42,8 +51,7 @@ export async function runStart(raw: RawStartOptions): Promise<number> {
 
   // The control socket comes first: a second master with the same name fails
   // here, "already running", before it has bound or spawned anything.
-  const [where] = controlCandidates({ control: options.control, name: options.name, pidFile: options.pidFile, cwd: options.cwd, env: process.env });
-  const control = await openControlServer(where!, master, (level, fields, message) => logger[level](fields, message));
+  const control = await openControlServer(where, master, (level, fields, message) => logger[level](fields, message));
   try {
     await master.start();
   } catch (error) {

@@ -4,17 +4,19 @@
  *
  * Contract:
  * - Only the owner can connect. The socket is created with mode 0600 (under
- *   a umask, so there is no moment when it is wider) inside a directory of
- *   ours with mode 0700. Node offers no SO_PEERCRED, so the file mode is the
- *   check; root can connect, as root can signal the master anyway.
+ *   a umask, so there is no moment when it is wider) in a directory that is
+ *   ours and private (control-dir.ts). Node offers no SO_PEERCRED, so the
+ *   file mode is the check; root can connect, as root can signal the master
+ *   anyway. Clients check the socket's owner before they talk to it.
  * - A socket file left by a master that died (nobody accepts on it) is
  *   replaced; one a live master answers on is "already running".
  * - A malformed, oversized or unknown request gets an `error` line and the
  *   connection is closed; nothing a client sends can throw in the master.
  * - `close()` sends the `stopped` answer to clients waiting for a stop, then
- *   closes every connection and removes the socket file.
+ *   closes every connection and removes the socket file, and the directory
+ *   overseer made for it when that is empty. A failed open leaves neither.
  */
-import { chmodSync, lstatSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { type Server, type Socket, createServer } from 'node:net';
 import { ConfigError, OverseerError, systemCode } from '../errors.js';
 import {
@@ -24,6 +26,8 @@ import {
 import type { ControlCandidate } from '../ipc/control-path.js';
 import { readLines } from '../ipc/lines.js';
 import { socketPathProblem } from '../ipc/socket-path.js';
+import { effectiveUid } from '../ipc/trusted-dir.js';
+import { makeControlDir, removeControlDir } from './control-dir.js';
 import { reclaimSocketPath } from './stale-socket.js';
 
 /** What the control socket asks of the master. */
@@ -45,11 +49,19 @@ export interface ControlServer {
 /** How long `close()` waits for clients to read their last answer. */
 const CLOSE_GRACE_MS = 1_000;
 
+/**
+ * How often to make the directory and bind again when the directory vanished
+ * in between: another master stopping removes it once it is empty.
+ */
+const BIND_ATTEMPTS = 3;
+
 export async function openControlServer(where: ControlCandidate, target: ControlTarget, log: ControlLog): Promise<ControlServer> {
   const problem = socketPathProblem(where.path);
   if (problem) throw new ConfigError(`control socket ${where.path} ${problem}; pass a shorter --control <path>`);
-  if (where.ownDir) prepareDir(where.ownDir);
-  await clearStale(where.path);
+  const uid = effectiveUid();
+  const removeDir = () => {
+    if (where.dir !== undefined) removeControlDir(where.dir, uid);
+  };
 
   const connections = new Set<Socket>();
   const stopWaiters = new Map<Socket, number>();
@@ -62,7 +74,12 @@ export async function openControlServer(where: ControlCandidate, target: Control
     socket.on('error', () => {}); // a client that went away; its 'close' follows
     serve(socket, target, log, (id) => stopWaiters.set(socket, id));
   });
-  await listenPrivately(server, where.path);
+  try {
+    await bindInDir(server, where, uid);
+  } catch (error) {
+    removeDir();
+    throw error;
+  }
   log('info', { event: 'control.listening', path: where.path }, `control socket ${where.path}`);
 
   let closing: Promise<void> | undefined;
@@ -70,7 +87,10 @@ export async function openControlServer(where: ControlCandidate, target: Control
     path: where.path,
     close(stoppedAfterMs = 0) {
       closing ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
+        server.close(() => {
+          removeDir();
+          resolve();
+        });
         for (const [socket, id] of stopWaiters) {
           write(socket, { v: CONTROL_VERSION, id, type: 'result', result: { stage: 'stopped', pid: target.pid, durationMs: stoppedAfterMs } });
         }
@@ -134,17 +154,19 @@ function write(socket: Socket, response: ControlResponse): void {
   if (socket.writable) socket.write(`${JSON.stringify(response)}\n`);
 }
 
-/** Our directory for the socket: created 0700; refused if someone else owns it. */
-function prepareDir(dir: string): void {
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const stat = lstatSync(dir);
-    const uid = process.getuid?.();
-    if (!stat.isDirectory()) throw new Error('not a directory');
-    if (uid !== undefined && stat.uid !== uid) throw new Error(`owned by uid ${stat.uid}, not by us (uid ${uid})`);
-    if ((stat.mode & 0o077) !== 0) chmodSync(dir, 0o700);
-  } catch (cause) {
-    throw new OverseerError('ERR_CONTROL', `control socket directory ${dir} cannot be used: ${systemCode(cause) ?? (cause as Error).message}`, { cause });
+/** Make the directory, clear a stale socket, bind; again if the directory vanished meanwhile. */
+async function bindInDir(server: Server, where: ControlCandidate, uid: number): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    if (where.dir !== undefined) makeControlDir(where.dir, uid);
+    await clearStale(where.path);
+    try {
+      await listenPrivately(server, where.path);
+      return;
+    } catch (error) {
+      // libuv reports a missing directory as EACCES, so look for it instead.
+      const vanished = where.dir !== undefined && !existsSync(where.dir.path);
+      if (!vanished || attempt >= BIND_ATTEMPTS) throw error;
+    }
   }
 }
 
@@ -164,10 +186,7 @@ function listenPrivately(server: Server, path: string): Promise<void> {
     // the creation of the socket file.
     const previous = process.umask(0o177);
     try {
-      server.listen(path, () => {
-        chmodSync(path, 0o600);
-        resolve();
-      });
+      server.listen(path, () => resolve());
     } finally {
       process.umask(previous);
     }

@@ -49,6 +49,8 @@ export interface MasterDeps {
   readonly pid: number;
   /** Sockets systemd passed in (socket-activation.ts): held instead of binding the addresses they match. */
   readonly inherited?: readonly InheritedSocket[];
+  /** The control socket's path, recorded beside the PID file (src/ipc/control-record.ts). */
+  readonly controlPath?: string;
 }
 
 interface FollowUp {
@@ -157,7 +159,7 @@ export class Master extends EventEmitter<MasterEvents> {
       throw new ConfigError('--exec needs a socket to hand over: give --listen (or start under systemd socket activation)');
     }
     try {
-      if (this.options.pidFile) writePidFile(this.options.pidFile, this.#deps.pid);
+      if (this.options.pidFile) writePidFile(this.options.pidFile, this.#deps.pid, this.#deps.controlPath);
     } catch (error) {
       this.sockets.closeAll();
       throw error;

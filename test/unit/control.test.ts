@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseControlRequest } from '../../src/ipc/control.js';
-import { controlCandidates } from '../../src/ipc/control-path.js';
+import { controlDirs, socketPathIn } from '../../src/ipc/control-path.js';
 import { MAX_SOCKET_PATH_BYTES, socketPathProblem } from '../../src/ipc/socket-path.js';
 
 describe('parseControlRequest', () => {
@@ -23,23 +23,31 @@ describe('parseControlRequest', () => {
   });
 });
 
-describe('controlCandidates', () => {
-  const base = { name: 'api', cwd: '/srv/app', env: {} };
-  it('--control wins, resolved against the working directory', () => {
-    expect(controlCandidates({ ...base, control: 'run/c.sock', env: { XDG_RUNTIME_DIR: '/run/user/1000' } })).toEqual([
-      { path: '/srv/app/run/c.sock', ownDir: undefined },
+describe('controlDirs', () => {
+  it('$RUNTIME_DIRECTORY, then $XDG_RUNTIME_DIR/overseer, then /run/overseer for root, then ${TMPDIR:-/tmp}/overseer-<uid>', () => {
+    const env = { RUNTIME_DIRECTORY: '/run/api:/run/api2', XDG_RUNTIME_DIR: '/run/user/0', TMPDIR: '/var/tmp/' };
+    expect(controlDirs(env, 0)).toEqual([
+      { path: '/run/api', parent: undefined },
+      { path: '/run/user/0/overseer', parent: { path: '/run/user/0', shared: false } },
+      { path: '/run/overseer', parent: { path: '/run', shared: true } },
+      { path: '/var/tmp/overseer-0', parent: { path: '/var/tmp', shared: true } },
+      { path: '/tmp/overseer-0', parent: { path: '/tmp', shared: true } },
     ]);
   });
-  it('then $XDG_RUNTIME_DIR, then beside the PID file, then the working directory', () => {
-    expect(controlCandidates({ ...base, pidFile: '/var/run/api.pid', env: { XDG_RUNTIME_DIR: '/run/user/1000' } }).map((c) => c.path)).toEqual([
-      '/run/user/1000/overseer/api.sock',
-      '/var/run/.overseer/api.sock',
-      '/srv/app/.overseer/api.sock',
-    ]);
+  it('not /run for other users; an empty or relative variable is ignored', () => {
+    expect(controlDirs({ XDG_RUNTIME_DIR: 'tmp', RUNTIME_DIRECTORY: '', TMPDIR: 'x' }, 1000).map((d) => d.path)).toEqual(['/tmp/overseer-1000']);
   });
-  it('ignores an empty or relative $XDG_RUNTIME_DIR', () => {
-    expect(controlCandidates({ ...base, env: { XDG_RUNTIME_DIR: '' } }).map((c) => c.path)).toEqual(['/srv/app/.overseer/api.sock']);
-    expect(controlCandidates({ ...base, env: { XDG_RUNTIME_DIR: 'tmp' } }).map((c) => c.path)).toEqual(['/srv/app/.overseer/api.sock']);
+});
+
+describe('socketPathIn', () => {
+  it('<name>.sock when it fits, a hash of the name when not, nothing when even that does not fit', () => {
+    expect(socketPathIn('/run/user/1000/overseer', 'api')).toBe('/run/user/1000/overseer/api.sock');
+    const deep = `/${'d'.repeat(MAX_SOCKET_PATH_BYTES - 30)}`;
+    const hashed = socketPathIn(deep, 'a-rather-long-name-for-an-app');
+    expect(hashed).toMatch(new RegExp(`^${deep}/[0-9a-f]{16}\\.sock$`));
+    expect(socketPathIn(deep, 'a-rather-long-name-for-an-app')).toBe(hashed); // the client computes the same
+    expect(socketPathIn(deep, 'another-rather-long-name-for-an-app')).not.toBe(hashed);
+    expect(socketPathIn(`/${'d'.repeat(MAX_SOCKET_PATH_BYTES - 5)}`, 'api')).toBeUndefined();
   });
 });
 
