@@ -36,6 +36,8 @@ export interface MasterEvents {
   'worker.start-failed': [WorkerFacts & { reason: string; code?: number | null; signal?: string | null }];
   'worker.restart-scheduled': [{ generation: number; slot: number; delayMs: number; failures: number }];
   'worker.message': [WorkerFacts & { kind: 'invalid' | 'foreign'; value: unknown }];
+  /** The worker sent the master a handle (`handleType`: Node's name for it); the master closed it unused. */
+  'worker.handle-refused': [WorkerFacts & { handleType: string }];
   'upgrade.started': [{ generation: number; trigger: string }];
   'upgrade.coalesced': [{ trigger: string }];
   'upgrade.succeeded': [{ generation: number; previous: number | undefined; pids: (number | undefined)[]; durationMs: number }];

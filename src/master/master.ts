@@ -324,6 +324,7 @@ export class Master extends EventEmitter<MasterEvents> {
       this.emit('listener.bound', { ...workerFacts, address: held.address });
     });
     worker.on('message', (kind, value) => this.emit('worker.message', { ...workerFacts, kind, value }));
+    worker.on('handle-refused', (handleType) => this.emit('worker.handle-refused', { ...workerFacts, handleType }));
     worker.on('exit', (info) => {
       this.#workers.delete(worker);
       const now = this.#deps.clock.now();

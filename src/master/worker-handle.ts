@@ -13,6 +13,7 @@ import { Channel } from '../ipc/channel.js';
 import type { Reply } from '../ipc/envelope.js';
 import type { ListenRequest, ReadyMessage, ToMaster } from '../ipc/to-master.js';
 import { parseToMaster } from '../ipc/to-master.js';
+import { refuseHandles } from '../ipc/refuse-handles.js';
 import type { ToWorker } from '../ipc/to-worker.js';
 import { OverseerError, systemCode } from '../errors.js';
 import type { Clock } from './clock.js';
@@ -38,6 +39,8 @@ export interface WorkerHandleEvents {
   drained: [durationMs: number];
   /** A message that is ours but malformed, or the app's own traffic. */
   message: [kind: 'invalid' | 'foreign', value: unknown];
+  /** The worker sent a handle (Node's type name); it was closed on arrival. */
+  'handle-refused': [type: string];
 }
 
 export interface WorkerHandleDeps {
@@ -94,6 +97,9 @@ export class WorkerHandle extends EventEmitter<WorkerHandleEvents> {
       onInvalid: (value) => this.emit('message', 'invalid', value),
       onForeign: (value) => this.emit('message', 'foreign', value),
     });
+    // The master never accepts a connection nor keeps a handle it did not ask
+    // for, and it asks a worker for none: every handle is closed on arrival.
+    refuseHandles(proc, (type) => this.emit('handle-refused', type));
     this.exited = new Promise((resolve) => {
       let done = false;
       const finish = (code: number | null, signal: NodeJS.Signals | null) => {
