@@ -42,6 +42,7 @@ export interface MasterEvents {
   'upgrade.coalesced': [{ trigger: string }];
   'upgrade.succeeded': [{ generation: number; previous: number | undefined; pids: (number | undefined)[]; durationMs: number }];
   'upgrade.failed': [Extract<UpgradeResult, { ok: false }>];
-  'drain.started': [WorkerFacts & { reason: string }];
+  /** `reason`: 'upgrade', 'stop', or 'signal' (the worker was sent `signal` directly and drains on its own). */
+  'drain.started': [WorkerFacts & { reason: string; signal?: string }];
   'drain.finished': [WorkerFacts & { durationMs: number; forced: string | undefined; code: number | null; signal: string | null }];
 }

@@ -33,7 +33,7 @@ const DESCRIBE: { [K in keyof MasterEvents]: Describe<K> } = {
   'upgrade.coalesced': (p) => ['info', `upgrade requested (${p.trigger}) during an upgrade: queued as one follow-up`],
   'upgrade.succeeded': (p) => ['info', `generation ${p.generation} is live after ${p.durationMs} ms`],
   'upgrade.failed': (p) => ['error', `upgrade to generation ${p.generation} failed: ${p.reason}: ${p.message}; the old generation keeps serving`],
-  'drain.started': (p) => ['info', `worker ${p.pid} draining (${p.reason})`],
+  'drain.started': (p) => ['info', `worker ${p.pid} draining (${p.signal ? `${p.signal} sent to the worker; replacing it` : p.reason})`],
   'drain.finished': (p) => ['info', `worker ${p.pid} drained in ${p.durationMs} ms${p.forced ? ` (forced with ${p.forced})` : ''}`],
 };
 

@@ -11,7 +11,7 @@ import type { Writable } from 'node:stream';
 import { type ListenAddress, formatAddress } from '../ipc/address.js';
 import { Channel } from '../ipc/channel.js';
 import type { Reply } from '../ipc/envelope.js';
-import type { ListenRequest, ReadyMessage, ToMaster } from '../ipc/to-master.js';
+import type { DrainingMessage, ListenRequest, ReadyMessage, ToMaster } from '../ipc/to-master.js';
 import { parseToMaster } from '../ipc/to-master.js';
 import { refuseHandles } from '../ipc/refuse-handles.js';
 import type { ToWorker } from '../ipc/to-worker.js';
@@ -39,6 +39,8 @@ export interface WorkerHandleEvents {
   drained: [durationMs: number];
   /** A message that is ours but malformed, or the app's own traffic. */
   message: [kind: 'invalid' | 'foreign', value: unknown];
+  /** A live worker started draining on its own (a signal sent to it directly). */
+  'self-drain': [signal: 'SIGTERM' | 'SIGINT'];
   /** The worker sent a handle (Node's type name); it was closed on arrival. */
   'handle-refused': [type: string];
 }
@@ -92,6 +94,7 @@ export class WorkerHandle extends EventEmitter<WorkerHandleEvents> {
       handlers: {
         listen: (message) => this.#onListen(message),
         ready: (message) => this.#onReady(message),
+        draining: (message) => this.#onDraining(message),
         drained: (message) => this.emit('drained', message.durationMs),
       },
       onInvalid: (value) => this.emit('message', 'invalid', value),
@@ -152,7 +155,7 @@ export class WorkerHandle extends EventEmitter<WorkerHandleEvents> {
    * `killTimeoutMs` later. Workers that are not live have accepted nothing and
    * are killed at once instead.
    */
-  drain(reason: 'upgrade' | 'stop', timeoutMs: number, killTimeoutMs: number): void {
+  drain(reason: 'upgrade' | 'stop' | 'signal', timeoutMs: number, killTimeoutMs: number): void {
     if (this.#state !== 'live') {
       if (this.#state !== 'exited' && this.#state !== 'draining') this.kill('SIGKILL');
       return;
@@ -198,6 +201,12 @@ export class WorkerHandle extends EventEmitter<WorkerHandleEvents> {
     this.readyAt = this.#deps.clock.now();
     this.#transition('ready');
     this.emit('ready');
+  }
+
+  #onDraining(message: DrainingMessage): void {
+    // Only a live worker needs replacing; one not yet live has accepted
+    // nothing, and its exit is reported as a failed start.
+    if (this.#state === 'live') this.emit('self-drain', message.signal);
   }
 
   #onListen(message: ListenRequest): void {

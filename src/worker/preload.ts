@@ -8,7 +8,8 @@
  * 2. turns the PM2 convention `process.send('ready')` into our typed `ready`,
  *    and refuses to send the master a handle (send.ts);
  * 3. publishes the runtime for `overseer/worker` (api.ts);
- * 4. removes its env and `--import` so processes the app spawns run plain.
+ * 4. keeps the master's signals from killing the worker (signals.ts);
+ * 5. removes its env and `--import` so processes the app spawns run plain.
  */
 import { Server as NetServer } from 'node:net';
 import { ENV } from '../ipc/env.js';
@@ -16,6 +17,7 @@ import { RUNTIME_KEY } from './runtime-key.js';
 import { planListen } from './listen-args.js';
 import { WorkerRuntime } from './runtime.js';
 import { wrapSend } from './send.js';
+import { installWorkerSignals } from './signals.js';
 
 function readEnv(): WorkerRuntime['info'] | undefined {
   const workerId = Number(process.env[ENV.workerId]);
@@ -60,6 +62,8 @@ function install(info: WorkerRuntime['info']): void {
 
   // PM2's 'ready' becomes ours; a handle for the master is refused (send.ts).
   process.send = wrapSend(process.send!.bind(process) as Parameters<typeof wrapSend>[0], () => runtime.appReady()) as typeof process.send;
+
+  installWorkerSignals(runtime);
 
   // Our stderr is a pipe to the master; if the master dies while we drain,
   // a write must not crash the worker with EPIPE.
