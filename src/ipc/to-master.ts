@@ -15,10 +15,17 @@ export type ListenRequest = Envelope<'listen'> & { readonly seq: number; readonl
 /** Every server the app asked for is set up, or the app called `ready()`. */
 export type ReadyMessage = Envelope<'ready'> & { readonly listeners: readonly ListenAddress[] };
 
+/**
+ * The worker started draining on its own: a SIGTERM or SIGINT was sent to it
+ * directly (not by the master) and the app has no listener for it. It has
+ * stopped accepting; the master replaces it (src/worker/signals.ts).
+ */
+export type DrainingMessage = Envelope<'draining'> & { readonly signal: 'SIGTERM' | 'SIGINT' };
+
 /** Drain finished: no connection left, shutdown hooks settled; exiting now. */
 export type DrainedMessage = Envelope<'drained'> & { readonly durationMs: number };
 
-export type ToMaster = ListenRequest | ReadyMessage | DrainedMessage | Reply;
+export type ToMaster = ListenRequest | ReadyMessage | DrainingMessage | DrainedMessage | Reply;
 export type ToMasterType = ToMaster['type'];
 
 /** PM2's convention: a bare `process.send('ready')` from the app. */
@@ -36,6 +43,8 @@ export function parseToMaster(value: unknown): ToMaster | undefined {
       return Array.isArray(value.listeners) && value.listeners.every(isListenAddress)
         ? (value as unknown as ReadyMessage)
         : undefined;
+    case 'draining':
+      return value.signal === 'SIGTERM' || value.signal === 'SIGINT' ? (value as unknown as DrainingMessage) : undefined;
     case 'drained':
       return typeof value.durationMs === 'number' ? (value as unknown as DrainedMessage) : undefined;
     case 'reply':

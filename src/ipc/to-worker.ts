@@ -9,10 +9,12 @@ export type ActivateMessage = Envelope<'activate'> & { readonly seq: number };
 
 /**
  * Stop accepting and drain: in-flight requests finish, then the worker exits.
- * `timeoutMs` is when the master will escalate to SIGTERM.
+ * `timeoutMs` is when the master will escalate to SIGTERM. With reason
+ * `signal` the worker is draining already (it said `draining`): this only
+ * confirms the master's deadline.
  */
 export type DrainMessage = Envelope<'drain'> & {
-  readonly reason: 'upgrade' | 'stop';
+  readonly reason: 'upgrade' | 'stop' | 'signal';
   readonly timeoutMs: number;
 };
 

@@ -36,11 +36,14 @@ export interface MasterEvents {
   'worker.start-failed': [WorkerFacts & { reason: string; code?: number | null; signal?: string | null }];
   'worker.restart-scheduled': [{ generation: number; slot: number; delayMs: number; failures: number }];
   'worker.message': [WorkerFacts & { kind: 'invalid' | 'foreign'; value: unknown }];
+  /** The worker sent the master a handle (`handleType`: Node's name for it); the master closed it unused. */
+  'worker.handle-refused': [WorkerFacts & { handleType: string }];
   'upgrade.started': [{ generation: number; trigger: string }];
   'upgrade.coalesced': [{ trigger: string }];
   'upgrade.succeeded': [{ generation: number; previous: number | undefined; pids: (number | undefined)[]; durationMs: number }];
   'upgrade.failed': [Extract<UpgradeResult, { ok: false }>];
-  'drain.started': [WorkerFacts & { reason: string }];
+  /** `reason`: 'upgrade', 'stop', or 'signal' (the worker was sent `signal` directly and drains on its own). */
+  'drain.started': [WorkerFacts & { reason: string; signal?: string }];
   'drain.finished': [WorkerFacts & { durationMs: number; forced: string | undefined; code: number | null; signal: string | null }];
   /** The reader of the master's stdout or stderr stalled or went away, and output was dropped (outlet.ts); reported once it drains. */
   'output.dropped': [{ stream: 'stdout' | 'stderr'; masterLines: number; workerBytes: number }];

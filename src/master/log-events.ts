@@ -28,11 +28,12 @@ const DESCRIBE: { [K in keyof MasterEvents]: Describe<K> } = {
   'worker.start-failed': (p) => ['warn', `worker ${p.pid ?? '(not spawned)'} failed to start: ${p.reason}`],
   'worker.restart-scheduled': (p) => ['warn', `restarting slot ${p.slot} in ${p.delayMs} ms (failure ${p.failures})`],
   'worker.message': (p) => [p.kind === 'invalid' ? 'warn' : 'debug', `${p.kind} message from worker ${p.pid} ignored`],
+  'worker.handle-refused': (p) => ['warn', `worker ${p.pid} sent the master a handle (${p.handleType}); closed it unused: the master accepts no connection and keeps no handle it did not ask for`],
   'upgrade.started': (p) => ['info', `upgrade to generation ${p.generation} started (${p.trigger})`],
   'upgrade.coalesced': (p) => ['info', `upgrade requested (${p.trigger}) during an upgrade: queued as one follow-up`],
   'upgrade.succeeded': (p) => ['info', `generation ${p.generation} is live after ${p.durationMs} ms`],
   'upgrade.failed': (p) => ['error', `upgrade to generation ${p.generation} failed: ${p.reason}: ${p.message}; the old generation keeps serving`],
-  'drain.started': (p) => ['info', `worker ${p.pid} draining (${p.reason})`],
+  'drain.started': (p) => ['info', `worker ${p.pid} draining (${p.signal ? `${p.signal} sent to the worker; replacing it` : p.reason})`],
   'output.dropped': (p) => [
     'warn',
     `the reader of ${p.stream} fell behind: dropped ${p.masterLines} master log lines and ${p.workerBytes} bytes of worker output`,

@@ -10,7 +10,8 @@
  * - a new generation that fails is killed (it accepted nothing) and the old
  *   one keeps serving.
  * Crash contract: a live worker of the current generation that exits is
- * replaced in its slot, with backoff (slots.ts).
+ * replaced in its slot, with backoff (slots.ts). One that drains on its own
+ * (a SIGTERM sent to it directly) is replaced at once, without backoff.
  */
 import { EventEmitter } from 'node:events';
 import { existsSync, realpathSync } from 'node:fs';
@@ -331,6 +332,15 @@ export class Master extends EventEmitter<MasterEvents> {
       this.emit('listener.bound', { ...workerFacts, address: held.address });
     });
     worker.on('message', (kind, value) => this.emit('worker.message', { ...workerFacts, kind, value }));
+    worker.on('self-drain', (signal) => {
+      // Not a crash: the worker drains gracefully, and the slot gets a new
+      // worker at once (no backoff) while it does. The master holds it to the
+      // usual drain deadline.
+      this.emit('drain.started', { ...workerFacts, reason: 'signal', signal });
+      worker.drain('signal', this.options.drainTimeoutMs, this.options.killTimeoutMs);
+      if (slot.worker === worker && !generation.retired && this.#state === 'running') void fillSlot(this.#context, generation, slot);
+    });
+    worker.on('handle-refused', (handleType) => this.emit('worker.handle-refused', { ...workerFacts, handleType }));
     worker.on('exit', (info) => {
       this.#workers.delete(worker);
       const now = this.#deps.clock.now();

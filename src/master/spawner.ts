@@ -6,6 +6,7 @@
 import { fork } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import type { Port } from '../ipc/channel.js';
+import type { InternalMessages } from '../ipc/refuse-handles.js';
 import { type ExecSpec, spawnExec } from './exec-spawn.js';
 
 export interface SpawnSpec {
@@ -21,8 +22,8 @@ export interface SpawnSpec {
   readonly exec?: ExecSpec | undefined;
 }
 
-/** What the master uses of a child process. */
-export interface WorkerProcess extends Port {
+/** What the master uses of a child process (Node's internal messages: to refuse handles, refuse-handles.ts). */
+export interface WorkerProcess extends Port, InternalMessages {
   readonly pid?: number | undefined;
   readonly stdout: Readable | null;
   readonly stderr: Readable | null;

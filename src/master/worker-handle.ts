@@ -10,8 +10,9 @@ import { EventEmitter } from 'node:events';
 import { type ListenAddress, formatAddress } from '../ipc/address.js';
 import { Channel } from '../ipc/channel.js';
 import type { Reply } from '../ipc/envelope.js';
-import type { ListenRequest, ReadyMessage, ToMaster } from '../ipc/to-master.js';
+import type { DrainingMessage, ListenRequest, ReadyMessage, ToMaster } from '../ipc/to-master.js';
 import { parseToMaster } from '../ipc/to-master.js';
+import { refuseHandles } from '../ipc/refuse-handles.js';
 import type { ToWorker } from '../ipc/to-worker.js';
 import { OverseerError, systemCode } from '../errors.js';
 import type { Clock } from './clock.js';
@@ -39,6 +40,10 @@ export interface WorkerHandleEvents {
   drained: [durationMs: number];
   /** A message that is ours but malformed, or the app's own traffic. */
   message: [kind: 'invalid' | 'foreign', value: unknown];
+  /** A live worker started draining on its own (a signal sent to it directly). */
+  'self-drain': [signal: 'SIGTERM' | 'SIGINT'];
+  /** The worker sent a handle (Node's type name); it was closed on arrival. */
+  'handle-refused': [type: string];
 }
 
 export interface WorkerHandleDeps {
@@ -90,11 +95,15 @@ export class WorkerHandle extends EventEmitter<WorkerHandleEvents> {
       handlers: {
         listen: (message) => this.#onListen(message),
         ready: (message) => this.#onReady(message),
+        draining: (message) => this.#onDraining(message),
         drained: (message) => this.emit('drained', message.durationMs),
       },
       onInvalid: (value) => this.emit('message', 'invalid', value),
       onForeign: (value) => this.emit('message', 'foreign', value),
     });
+    // The master never accepts a connection nor keeps a handle it did not ask
+    // for, and it asks a worker for none: every handle is closed on arrival.
+    refuseHandles(proc, (type) => this.emit('handle-refused', type));
     this.exited = new Promise((resolve) => {
       let done = false;
       const finish = (code: number | null, signal: NodeJS.Signals | null) => {
@@ -141,7 +150,7 @@ export class WorkerHandle extends EventEmitter<WorkerHandleEvents> {
    * `killTimeoutMs` later. Workers that are not live have accepted nothing and
    * are killed at once instead.
    */
-  drain(reason: 'upgrade' | 'stop', timeoutMs: number, killTimeoutMs: number): void {
+  drain(reason: 'upgrade' | 'stop' | 'signal', timeoutMs: number, killTimeoutMs: number): void {
     if (this.#state !== 'live') {
       if (this.#state !== 'exited' && this.#state !== 'draining') this.kill('SIGKILL');
       return;
@@ -187,6 +196,12 @@ export class WorkerHandle extends EventEmitter<WorkerHandleEvents> {
     this.readyAt = this.#deps.clock.now();
     this.#transition('ready');
     this.emit('ready');
+  }
+
+  #onDraining(message: DrainingMessage): void {
+    // Only a live worker needs replacing; one not yet live has accepted
+    // nothing, and its exit is reported as a failed start.
+    if (this.#state === 'live') this.emit('self-drain', message.signal);
   }
 
   #onListen(message: ListenRequest): void {

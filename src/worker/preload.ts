@@ -5,16 +5,19 @@
  * env contract in src/ipc/env.ts and an IPC channel). Then it:
  * 1. routes `listen()` on fixed TCP ports and unix paths to the master,
  *    leaving port 0, handles and fds to Node (listen-args.ts);
- * 2. turns the PM2 convention `process.send('ready')` into our typed `ready`;
+ * 2. turns the PM2 convention `process.send('ready')` into our typed `ready`,
+ *    and refuses to send the master a handle (send.ts);
  * 3. publishes the runtime for `overseer/worker` (api.ts);
- * 4. removes its env and `--import` so processes the app spawns run plain.
+ * 4. keeps the master's signals from killing the worker (signals.ts);
+ * 5. removes its env and `--import` so processes the app spawns run plain.
  */
 import { Server as NetServer } from 'node:net';
 import { ENV } from '../ipc/env.js';
-import { PM2_READY } from '../ipc/to-master.js';
 import { RUNTIME_KEY } from './runtime-key.js';
 import { planListen } from './listen-args.js';
 import { WorkerRuntime } from './runtime.js';
+import { wrapSend } from './send.js';
+import { installWorkerSignals } from './signals.js';
 
 function readEnv(): WorkerRuntime['info'] | undefined {
   const workerId = Number(process.env[ENV.workerId]);
@@ -57,16 +60,10 @@ function install(info: WorkerRuntime['info']): void {
     return this;
   } as typeof originalListen;
 
-  const originalSend = process.send!.bind(process);
-  process.send = function send(message: unknown, ...rest: unknown[]) {
-    if (message === PM2_READY) {
-      runtime.appReady();
-      const callback = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
-      if (callback) process.nextTick(callback);
-      return true;
-    }
-    return (originalSend as (...a: unknown[]) => boolean)(message, ...rest);
-  } as typeof process.send;
+  // PM2's 'ready' becomes ours; a handle for the master is refused (send.ts).
+  process.send = wrapSend(process.send!.bind(process) as Parameters<typeof wrapSend>[0], () => runtime.appReady()) as typeof process.send;
+
+  installWorkerSignals(runtime);
 
   // Our stderr is a pipe to the master; if the master dies while we drain,
   // a write must not crash the worker with EPIPE.

@@ -8,9 +8,10 @@
  *   once the app says so and no `listen()` is pending);
  * - `activate` makes every held-back listener accept, and every later one
  *   accept at once;
- * - `drain`, or the loss of the channel (the master died), stops accepting,
- *   ends keep-alive in-band (connections.ts), runs shutdown hooks, and exits
- *   when no connection is left.
+ * - `drain`, the loss of the channel (the master died), or a SIGTERM/SIGINT
+ *   sent to this worker directly (signals.ts; the master is told `draining`)
+ *   stops accepting, ends keep-alive in-band (connections.ts), runs shutdown
+ *   hooks, and exits when no connection is left.
  * Lifetime: the channel keeps the process alive only while a `listen()`
  * awaits the master's reply or a listener is held back (a held-back handle
  * is not active, so nothing else would). Otherwise the app lives and ends
@@ -117,6 +118,16 @@ export class WorkerRuntime {
 
   onShutdown(hook: ShutdownHook): void {
     this.#hooks.push(hook);
+  }
+
+  /**
+   * A SIGTERM/SIGINT reached this worker directly and the app does not handle
+   * it: tell the master (which starts a replacement) and drain as if asked.
+   */
+  drainOnSignal(signal: 'SIGTERM' | 'SIGINT'): void {
+    if (this.#draining) return;
+    this.#channel.send({ type: 'draining', signal }).catch(() => {});
+    void this.#drain('signal', this.info.drainTimeoutMs);
   }
 
   #install(server: NetServer, plan: Extract<ListenPlan, { kind: 'master' }>, bound: ListenAddress, handle: unknown): void {

@@ -48,6 +48,7 @@ function sides(workerActivate: (seq: number, reply: Channel<ToMaster, Exclude<To
     handlers: {
       listen: (m, handle) => void master.reply(m.seq, { result: m.address }, handle),
       ready: () => {},
+      draining: () => {},
       drained: () => {},
     },
     onInvalid: (value) => heard.invalid.push(value),
