@@ -11,6 +11,7 @@ import { systemClock } from '../master/clock.js';
 import { logMasterEvents } from '../master/log-events.js';
 import { Master } from '../master/master.js';
 import { type RawStartOptions, parseStartOptions } from '../master/options.js';
+import { preflight } from '../master/preflight.js';
 import { attachSdNotify } from '../master/sd-notify.js';
 import { installSignals } from '../master/signals.js';
 import { takeInheritedSockets } from '../master/socket-activation.js';
@@ -18,7 +19,10 @@ import { forkSpawner } from '../master/spawner.js';
 import { watchForChanges } from '../master/watch.js';
 
 export async function runStart(raw: RawStartOptions): Promise<number> {
+  // Bad input fails here, before anything exists: no log line on stdout, no
+  // control socket or its directory, no PID file, no bound socket.
   const options = parseStartOptions(raw);
+  await preflight(options);
   const logger = createLogger({ level: options.logLevel, format: options.logFormat, name: options.name });
   // systemd's LISTEN_* and NOTIFY_SOCKET are taken out of the environment
   // here, before any worker is forked with it.

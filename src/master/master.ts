@@ -13,7 +13,7 @@
  * replaced in its slot, with backoff (slots.ts).
  */
 import { EventEmitter } from 'node:events';
-import { existsSync, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { ConfigError } from '../errors.js';
@@ -27,6 +27,7 @@ import { Listeners } from './listeners.js';
 import type { MasterOptions } from './options.js';
 import { findProgram } from './find-program.js';
 import { removePidFile, writePidFile } from './pid-file.js';
+import { preflight } from './preflight.js';
 import { fillSlot, scheduleRestart } from './slots.js';
 import type { InheritedSocket } from './socket-activation.js';
 import type { Spawner } from './spawner.js';
@@ -135,11 +136,7 @@ export class Master extends EventEmitter<MasterEvents> {
     if (this.#state !== 'created') throw new Error(`start() called in state ${this.#state}`);
     this.#state = 'starting';
     this.#startedAt = this.#deps.clock.now();
-    if (this.options.exec) findProgram(this.options.script, this.options.cwd); // throws ConfigError naming --exec
-    else {
-      const script = resolve(this.options.cwd, this.options.script);
-      if (!existsSync(script)) throw new ConfigError(`script not found: ${this.options.script} (looked for ${script})`);
-    }
+    await preflight(this.options); // a script or --node-arg no worker could start with: ConfigError
     await this.sockets.bindConfigured(this.options.listen, this.#deps.inherited);
     if (this.#state !== 'starting') {
       // stop() was called while we were binding: it has finished; undo the bind.
