@@ -89,6 +89,7 @@ export class Master extends EventEmitter<MasterEvents> {
       running: () => this.#state === 'running',
       spawn: (generation, slot) => this.#spawn(generation, slot),
       emit: (event, ...args) => void (this.emit as (e: string, ...a: unknown[]) => boolean)(event, ...args),
+      held: () => this.sockets.all.map((l) => l.address),
       slotLive: (generation) => this.#announceReadyOnce(generation),
     };
   }
@@ -320,6 +321,7 @@ export class Master extends EventEmitter<MasterEvents> {
       this.#announcedListeners.add(held.key);
       this.emit('listener.bound', { ...workerFacts, address: held.address });
     });
+    worker.on('own-listener', ({ address, via }) => this.emit('listener.own', { ...workerFacts, address, via }));
     worker.on('message', (kind, value) => this.emit('worker.message', { ...workerFacts, kind, value }));
     worker.on('exit', (info) => {
       this.#workers.delete(worker);

@@ -11,7 +11,7 @@ import type { Writable } from 'node:stream';
 import { type ListenAddress, formatAddress } from '../ipc/address.js';
 import { Channel } from '../ipc/channel.js';
 import type { Reply } from '../ipc/envelope.js';
-import type { ListenRequest, ReadyMessage, ToMaster } from '../ipc/to-master.js';
+import type { ListenRequest, OwnListenVia, OwnListenerMessage, ReadyMessage, ToMaster } from '../ipc/to-master.js';
 import { parseToMaster } from '../ipc/to-master.js';
 import type { ToWorker } from '../ipc/to-worker.js';
 import { OverseerError, systemCode } from '../errors.js';
@@ -35,6 +35,8 @@ export interface WorkerHandleEvents {
   ready: [];
   exit: [info: ExitInfo];
   listen: [listener: HeldListener];
+  /** The app listens somewhere by itself (not on a socket the master holds). */
+  'own-listener': [listener: OwnListener];
   drained: [durationMs: number];
   /** A message that is ours but malformed, or the app's own traffic. */
   message: [kind: 'invalid' | 'foreign', value: unknown];
@@ -47,7 +49,15 @@ export interface WorkerHandleDeps {
   readonly stderr: Writable;
 }
 
+/** What the app listens on by itself (port 0, a handle, an fd), as the worker reported it. */
+export interface OwnListener {
+  readonly address: ListenAddress;
+  readonly via: OwnListenVia;
+}
+
 const STDERR_TAIL_LINES = 20;
+/** Own listeners remembered per worker: enough to explain a failed start, bounded whatever the app does. */
+const OWN_LISTENERS_KEPT = 8;
 /** How long to wait after exit for the last stderr bytes before reporting. */
 const STDERR_SETTLE_MS = 200;
 
@@ -64,6 +74,8 @@ export class WorkerHandle extends EventEmitter<WorkerHandleEvents> {
   drainStartedAt: number | undefined;
   /** Keys of the listeners handed to this worker. */
   readonly listenerKeys = new Set<string>();
+  /** The first few addresses the app listens on by itself (at most OWN_LISTENERS_KEPT). */
+  readonly ownListeners: OwnListener[] = [];
   readonly exited: Promise<ExitInfo>;
 
   #state: WorkerState = 'starting';
@@ -90,6 +102,7 @@ export class WorkerHandle extends EventEmitter<WorkerHandleEvents> {
         listen: (message) => this.#onListen(message),
         ready: (message) => this.#onReady(message),
         drained: (message) => this.emit('drained', message.durationMs),
+        'own-listener': (message) => this.#onOwnListener(message),
       },
       onInvalid: (value) => this.emit('message', 'invalid', value),
       onForeign: (value) => this.emit('message', 'foreign', value),
@@ -192,6 +205,13 @@ export class WorkerHandle extends EventEmitter<WorkerHandleEvents> {
     this.readyAt = this.#deps.clock.now();
     this.#transition('ready');
     this.emit('ready');
+  }
+
+  #onOwnListener(message: OwnListenerMessage): void {
+    if (this.ownListeners.length >= OWN_LISTENERS_KEPT) return;
+    const listener = { address: message.address, via: message.via };
+    this.ownListeners.push(listener);
+    this.emit('own-listener', listener);
   }
 
   #onListen(message: ListenRequest): void {

@@ -49,6 +49,7 @@ function sides(workerActivate: (seq: number, reply: Channel<ToMaster, Exclude<To
       listen: (m, handle) => void master.reply(m.seq, { result: m.address }, handle),
       ready: () => {},
       drained: () => {},
+      'own-listener': () => {},
     },
     onInvalid: (value) => heard.invalid.push(value),
     onForeign: (value, handle) => heard.foreign.push([value, handle]),
