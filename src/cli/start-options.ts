@@ -5,14 +5,14 @@
  * `RawStartOptions` fails the build until it is listed here.
  */
 import { type Command, Option } from 'commander';
-import { DEFAULTS, type RawStartOptions } from '../master/options.js';
+import { DEFAULTS, MAX_WORKERS, type RawStartOptions } from '../master/options.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
 export function addStartOptions(command: Command): Command {
   return command
     .option('-l, --listen <address>', 'bind at start-up and hold for the master\'s life; repeatable: 3000, :3000, 127.0.0.1:3000, [::1]:3000, unix:/path.sock', collect, [])
-    .option('-w, --workers <n|max>', 'workers per generation (max = CPU count)', String(DEFAULTS.workers))
+    .option('-w, --workers <n|max>', `workers per generation, at most ${MAX_WORKERS} (max = CPU count)`, String(DEFAULTS.workers))
     .option('--wait-ready', 'a worker is ready only when the app calls ready() or process.send(\'ready\')', false)
     .option('--ready-timeout <ms>', 'a new worker not ready by then fails the upgrade', String(DEFAULTS.readyTimeoutMs))
     .option('--drain-timeout <ms>', 'a draining worker still alive then gets SIGTERM', String(DEFAULTS.drainTimeoutMs))
@@ -23,7 +23,7 @@ export function addStartOptions(command: Command): Command {
     .option('--name <name>', 'name used in logs', 'overseer')
     .option('--log-level <level>', 'trace, debug, info, warn, error, fatal or silent', 'info')
     .addOption(new Option('--log-format <format>', 'json or pretty (default: pretty on a terminal, json otherwise)'))
-    .option('--node-arg <arg>', 'argument for the workers\' node, repeatable (e.g. --node-arg=--max-old-space-size=512)', collect, [])
+    .option('--node-arg <arg>', 'one option for the workers\' node, value after =, repeatable (e.g. --node-arg=--max-old-space-size=512); checked with node at start', collect, [])
     .option('--restart-delay <ms>', 'first delay before replacing a crashed worker (doubles per crash)', String(DEFAULTS.restartDelayMs))
     .option('--restart-delay-max <ms>', 'largest delay before replacing a crashed worker', String(DEFAULTS.restartDelayMaxMs))
     .option('--control <path>', 'control socket for upgrade/status/stop (default: $XDG_RUNTIME_DIR/overseer/<name>.sock, else .overseer/<name>.sock beside the PID file or in the working directory)')

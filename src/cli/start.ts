@@ -13,6 +13,7 @@ import { logMasterEvents } from '../master/log-events.js';
 import { Master } from '../master/master.js';
 import { Outlet } from '../master/outlet.js';
 import { type RawStartOptions, parseStartOptions } from '../master/options.js';
+import { preflight } from '../master/preflight.js';
 import { attachSdNotify } from '../master/sd-notify.js';
 import { installSignals } from '../master/signals.js';
 import { takeInheritedSockets } from '../master/socket-activation.js';
@@ -23,7 +24,10 @@ import { watchForChanges } from '../master/watch.js';
 const OUTPUT_FLUSH_MS = 2_000;
 
 export async function runStart(raw: RawStartOptions): Promise<number> {
+  // Bad input fails here, before anything exists: no log line on stdout, no
+  // control socket or its directory, no PID file, no bound socket.
   const options = parseStartOptions(raw);
+  await preflight(options);
   // Everything the master and its workers print goes through these two, a
   // whole line at a time (src/master/outlet.ts).
   const output = { stdout: new Outlet(process.stdout), stderr: new Outlet(process.stderr) };

@@ -25,8 +25,22 @@ export type DrainingMessage = Envelope<'draining'> & { readonly signal: 'SIGTERM
 /** Drain finished: no connection left, shutdown hooks settled; exiting now. */
 export type DrainedMessage = Envelope<'drained'> & { readonly durationMs: number };
 
-export type ToMaster = ListenRequest | ReadyMessage | DrainingMessage | DrainedMessage | Reply;
+/** How an app listened without the master: `listen(0)` (or no port), a handle, an fd, an abstract socket. */
+export const OWN_LISTEN_VIA = ['port-0', 'handle', 'fd', 'abstract'] as const;
+export type OwnListenVia = (typeof OWN_LISTEN_VIA)[number];
+
+/**
+ * Informational: the app is listening on `address` by itself, not on a
+ * socket the master holds (such a listener does not survive an upgrade). The
+ * master remembers it to explain a worker that never gets ready.
+ */
+export type OwnListenerMessage = Envelope<'own-listener'> & { readonly address: ListenAddress; readonly via: OwnListenVia };
+
+export type ToMaster = ListenRequest | ReadyMessage | DrainingMessage | DrainedMessage | OwnListenerMessage | Reply;
 export type ToMasterType = ToMaster['type'];
+
+/** An address from a worker is logged: far above any real one (a unix path is at most 108 bytes). */
+const MAX_ADDRESS_CHARS = 512;
 
 /** PM2's convention: a bare `process.send('ready')` from the app. */
 export const PM2_READY = 'ready';
@@ -45,6 +59,11 @@ export function parseToMaster(value: unknown): ToMaster | undefined {
         : undefined;
     case 'draining':
       return value.signal === 'SIGTERM' || value.signal === 'SIGINT' ? (value as unknown as DrainingMessage) : undefined;
+    case 'own-listener':
+      return isListenAddress(value.address) && JSON.stringify(value.address).length <= MAX_ADDRESS_CHARS &&
+        (OWN_LISTEN_VIA as readonly unknown[]).includes(value.via)
+        ? (value as unknown as OwnListenerMessage)
+        : undefined;
     case 'drained':
       return typeof value.durationMs === 'number' ? (value as unknown as DrainedMessage) : undefined;
     case 'reply':

@@ -3,6 +3,7 @@
  * generation.ts): its options, clock, stop signal, a way to spawn a worker
  * and a way to report facts. They hold no state of the master's.
  */
+import type { ListenAddress } from '../ipc/address.js';
 import type { Clock } from './clock.js';
 import type { MasterEvents, WorkerFacts } from './events.js';
 import type { Generation, Slot } from './generation.js';
@@ -18,6 +19,8 @@ export interface MasterContext {
   running(): boolean;
   spawn(generation: Generation, slot: Slot): WorkerHandle;
   emit<K extends keyof MasterEvents>(event: K, ...args: MasterEvents[K]): void;
+  /** The addresses the master holds now (`--listen` first), to say where a worker that never got ready should have listened. */
+  held(): readonly ListenAddress[];
   /** A slot's worker of an in-service generation became live. */
   slotLive(generation: Generation): void;
 }

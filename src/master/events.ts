@@ -5,6 +5,7 @@
  */
 import type { ListenAddress } from '../ipc/address.js';
 import type { UpgradeOutcome } from '../ipc/control.js';
+import type { OwnListenVia } from '../ipc/to-master.js';
 import type { WorkerState } from './worker-state.js';
 
 export interface WorkerFacts {
@@ -25,6 +26,8 @@ export interface MasterEvents {
   'master.stopped': [{ durationMs: number }];
   'listener.bound': [WorkerFacts & { address: ListenAddress }];
   'listener.unused': [{ address: ListenAddress }];
+  /** A worker listens on an address by itself (port 0, a handle, an fd): not held by the master, not kept across upgrades. */
+  'listener.own': [WorkerFacts & { address: ListenAddress; via: OwnListenVia }];
   /** A socket systemd passed in is held; `serves` is the `--listen` address it stands for (none: held as passed). */
   'listener.inherited': [{ address: ListenAddress; fd: number; name: string; serves?: ListenAddress }];
   'worker.spawned': [WorkerFacts & { script: string; cwd: string }];

@@ -4,6 +4,7 @@
  */
 import type { Logger } from 'pino';
 import { formatAddress } from '../ipc/address.js';
+import { describeVia } from './not-ready.js';
 import type { MasterEvents } from './events.js';
 import type { Master } from './master.js';
 
@@ -17,6 +18,7 @@ const DESCRIBE: { [K in keyof MasterEvents]: Describe<K> } = {
   'master.stopped': (p) => ['info', `stopped after ${p.durationMs} ms`],
   'listener.bound': (p) => ['info', `listening on ${formatAddress(p.address)} for worker ${p.pid}`],
   'listener.inherited': (p) => ['info', `holding ${formatAddress(p.address)} passed by systemd as fd ${p.fd} (${p.name})${p.serves ? ` for --listen ${formatAddress(p.serves)}` : ''}`],
+  'listener.own': (p) => ['info', `worker ${p.pid} listens on ${formatAddress(p.address)} by itself (${describeVia(p.via)}), not on a socket the master holds`],
   'listener.unused': (p) => ['warn', `no worker listens on ${formatAddress(p.address)}; connections to it will wait unanswered`],
   'worker.spawned': (p) => ['info', `worker ${p.pid} spawned (generation ${p.generation})`],
   'worker.ready': (p) => ['info', `worker ${p.pid} ready in ${p.startupMs} ms`],

@@ -14,7 +14,7 @@
  * (a SIGTERM sent to it directly) is replaced at once, without backoff.
  */
 import { EventEmitter } from 'node:events';
-import { existsSync, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { ENV } from '../ipc/env.js';
@@ -29,6 +29,7 @@ import type { MasterOptions } from './options.js';
 import type { Outlets } from './outlet.js';
 import { findProgram } from './find-program.js';
 import { removePidFile, writePidFile } from './pid-file.js';
+import { preflight } from './preflight.js';
 import { fillSlot, scheduleRestart } from './slots.js';
 import type { InheritedSocket } from './socket-activation.js';
 import type { Spawner } from './spawner.js';
@@ -93,6 +94,7 @@ export class Master extends EventEmitter<MasterEvents> {
       running: () => this.#state === 'running',
       spawn: (generation, slot) => this.#spawn(generation, slot),
       emit: (event, ...args) => void (this.emit as (e: string, ...a: unknown[]) => boolean)(event, ...args),
+      held: () => this.sockets.all.map((l) => l.address),
       slotLive: (generation) => this.#announceReadyOnce(generation),
     };
     for (const stream of ['stdout', 'stderr'] as const) {
@@ -143,11 +145,7 @@ export class Master extends EventEmitter<MasterEvents> {
     if (this.#state !== 'created') throw new Error(`start() called in state ${this.#state}`);
     this.#state = 'starting';
     this.#startedAt = this.#deps.clock.now();
-    if (this.options.exec) findProgram(this.options.script, this.options.cwd); // throws ConfigError naming --exec
-    else {
-      const script = resolve(this.options.cwd, this.options.script);
-      if (!existsSync(script)) throw new ConfigError(`script not found: ${this.options.script} (looked for ${script})`);
-    }
+    await preflight(this.options); // a script or --node-arg no worker could start with: ConfigError
     await this.sockets.bindConfigured(this.options.listen, this.#deps.inherited);
     if (this.#state !== 'starting') {
       // stop() was called while we were binding: it has finished; undo the bind.
@@ -331,6 +329,7 @@ export class Master extends EventEmitter<MasterEvents> {
       this.#announcedListeners.add(held.key);
       this.emit('listener.bound', { ...workerFacts, address: held.address });
     });
+    worker.on('own-listener', ({ address, via }) => this.emit('listener.own', { ...workerFacts, address, via }));
     worker.on('message', (kind, value) => this.emit('worker.message', { ...workerFacts, kind, value }));
     worker.on('self-drain', (signal) => {
       // Not a crash: the worker drains gracefully, and the slot gets a new

@@ -9,6 +9,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import type { ListenAddress } from '../ipc/address.js';
 import { socketPathProblem } from '../ipc/socket-path.js';
+import { checkDistinctListen } from './distinct-listen.js';
 import { parseListenAddress } from './parse-address.js';
 import { resolveIdentity } from './users.js';
 
@@ -91,6 +92,41 @@ export const DEFAULTS = Object.freeze({
   restartResetMs: 30_000,
 });
 
+/**
+ * The most workers per generation (`--workers max` is capped to it): every
+ * worker is a whole Node process (~40 MB), and during an upgrade two
+ * generations run side by side (docs/decisions.md).
+ */
+export const MAX_WORKERS = 1024;
+
+/**
+ * Node options that make `node` run something other than the script (or
+ * nothing), so the worker would never start the app.
+ */
+const NOT_A_WORKER_OPTION = /^(-e|--eval|-p|--print|-c|--check|-i|--interactive|--test|-v|--version|-h|--help|--v8-options|--run|--watch|--watch-path)(=|$)/;
+
+function workerCount(value: string | number | undefined): number {
+  if (value !== undefined && String(value) === 'max') return Math.min(availableParallelism(), MAX_WORKERS);
+  const n = integer('--workers', value, DEFAULTS.workers, 1);
+  if (n > MAX_WORKERS) throw new ConfigError(`--workers must be at most ${MAX_WORKERS}, got \`${String(value)}\``);
+  return n;
+}
+
+/**
+ * Each `--node-arg` is one node option, value included (`--require=./x.js`):
+ * a bare word would become node's script and run in place of the app.
+ * Whether node accepts the option is checked at start-up (preflight.ts).
+ */
+function nodeArgs(values: readonly string[]): readonly string[] {
+  for (const arg of values) {
+    if (!/^--?[A-Za-z]/.test(arg)) {
+      throw new ConfigError(`--node-arg must be one node option starting with -, with its value after = (e.g. --node-arg=--require=./setup.js), got \`${arg}\``);
+    }
+    if (NOT_A_WORKER_OPTION.test(arg)) throw new ConfigError(`--node-arg makes node run something other than the script, got \`${arg}\``);
+  }
+  return Object.freeze([...values]);
+}
+
 function integer(option: string, value: string | number | undefined, fallback: number, min: number): number {
   if (value === undefined) return fallback;
   const text = String(value).trim();
@@ -126,8 +162,7 @@ export function logicalCwd(): string {
 export function parseStartOptions(raw: RawStartOptions): MasterOptions {
   if (!raw.script) throw new ConfigError('missing the script to run: overseer start <script>');
   const cwd = raw.cwd ?? logicalCwd();
-  const workersText = raw.workers === undefined ? undefined : String(raw.workers);
-  const workers = workersText === 'max' ? availableParallelism() : integer('--workers', raw.workers, DEFAULTS.workers, 1);
+  const workers = workerCount(raw.workers);
   const watch = raw.watch === true ? [raw.script] : Array.isArray(raw.watch) ? [...raw.watch] : [];
   const listen = (raw.listen ?? []).map((text) => {
     const address = parseListenAddress(text);
@@ -138,6 +173,7 @@ export function parseStartOptions(raw: RawStartOptions): MasterOptions {
     const problem = socketPathProblem(address.path);
     if (problem) throw new ConfigError(`--listen unix:${address.path} ${problem}`);
   }
+  checkDistinctListen(listen, raw.listen ?? []);
   const exec = raw.exec ?? false;
   if (raw.readyDelay !== undefined && !exec) throw new ConfigError(`--ready-delay applies only with --exec, got \`${String(raw.readyDelay)}\``);
   if (exec && raw.nodeArg?.length) throw new ConfigError(`--node-arg does not apply with --exec (the program is not run by node), got \`${raw.nodeArg[0]}\``);
@@ -170,7 +206,7 @@ export function parseStartOptions(raw: RawStartOptions): MasterOptions {
     name,
     logLevel: oneOf<LogLevel>('--log-level', raw.logLevel, LOG_LEVELS, 'info'),
     logFormat,
-    nodeArgs: Object.freeze([...(raw.nodeArg ?? [])]),
+    nodeArgs: nodeArgs(raw.nodeArg ?? []),
     restartDelayMs,
     restartDelayMaxMs: Math.max(restartDelayMs, integer('--restart-delay-max', raw.restartDelayMax, DEFAULTS.restartDelayMaxMs, 1)),
     restartResetMs: DEFAULTS.restartResetMs,

@@ -8,6 +8,7 @@ import { type ReadyOutcome, awaitReady } from './await-ready.js';
 import { activateAll } from './activate.js';
 import { type MasterContext, facts } from './context.js';
 import type { Generation, Slot } from './generation.js';
+import { notReadyReason } from './not-ready.js';
 import type { WorkerHandle } from './worker-handle.js';
 
 export function scheduleRestart(ctx: MasterContext, generation: Generation, slot: Slot, uptimeMs: number): void {
@@ -40,10 +41,10 @@ export async function fillSlot(ctx: MasterContext, generation: Generation, slot:
     worker.kill('SIGKILL'); // never activated: it accepted nothing
     return;
   }
-  let failure = outcome.ok ? undefined : describeFailure(outcome);
+  let failure = outcome.ok ? undefined : describeFailure(outcome, ctx);
   if (!failure) {
     const activation = await activateAll([worker], ctx.clock);
-    if (activation?.reason === 'exited-before-ready') failure = describeFailure({ ok: false, ...activation });
+    if (activation?.reason === 'exited-before-ready') failure = describeFailure({ ok: false, ...activation }, ctx);
     else if (activation) failure = { reason: `activate-failed: ${activation.message}` };
   }
   if (failure) {
@@ -57,14 +58,20 @@ export async function fillSlot(ctx: MasterContext, generation: Generation, slot:
   ctx.slotLive(generation);
 }
 
-export function describeFailure(outcome: Exclude<ReadyOutcome, { ok: true }>): { reason: string; code?: number | null; signal?: string | null } {
+/** The failed outcome in words; `ctx` explains a ready timeout with what the worker did instead (not-ready.ts). */
+export function describeFailure(
+  outcome: Exclude<ReadyOutcome, { ok: true }>,
+  ctx: Pick<MasterContext, 'options' | 'held'>,
+): { reason: string; code?: number | null; signal?: string | null } {
   switch (outcome.reason) {
     case 'exited-before-ready': {
       const how = outcome.exit.signal ? `signal ${outcome.exit.signal}` : `code ${outcome.exit.code}`;
       return { reason: `worker ${outcome.worker.pid} exited before ready (${how})`, code: outcome.exit.code, signal: outcome.exit.signal };
     }
     case 'ready-timeout':
-      return { reason: `worker ${outcome.worker.pid} was not ready in time` };
+      return {
+        reason: notReadyReason(outcome.worker, { readyTimeoutMs: ctx.options.readyTimeoutMs, waitReady: ctx.options.waitReady, held: ctx.held() }),
+      };
     case 'stopping':
       return { reason: 'master is stopping' };
   }

@@ -41,7 +41,7 @@ export async function runUpgrade(
 
   const outcome = await awaitReady(workers, { timeoutMs: ctx.options.readyTimeoutMs, clock: ctx.clock, signal: ctx.stopSignal });
   if (!outcome.ok) {
-    const { reason, code, signal } = describeFailure(outcome);
+    const { reason, code, signal } = describeFailure(outcome, ctx);
     const stderr = outcome.reason === 'stopping' ? {} : { stderr: [...outcome.worker.stderrTail] };
     return fail(outcome.reason, reason, { code, signal, ...stderr });
   }
@@ -56,7 +56,7 @@ export async function runUpgrade(
 
   const failure = await activateAll(workers, ctx.clock);
   if (failure?.reason === 'exited-before-ready') {
-    const { reason, code, signal } = describeFailure({ ok: false, ...failure });
+    const { reason, code, signal } = describeFailure({ ok: false, ...failure }, ctx);
     return fail('exited-before-ready', reason, { code, signal, stderr: [...failure.worker.stderrTail] });
   }
   if (failure) return fail('activate-failed', failure.message);

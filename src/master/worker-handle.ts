@@ -10,7 +10,7 @@ import { EventEmitter } from 'node:events';
 import { type ListenAddress, formatAddress } from '../ipc/address.js';
 import { Channel } from '../ipc/channel.js';
 import type { Reply } from '../ipc/envelope.js';
-import type { DrainingMessage, ListenRequest, ReadyMessage, ToMaster } from '../ipc/to-master.js';
+import type { DrainingMessage, ListenRequest, OwnListenVia, OwnListenerMessage, ReadyMessage, ToMaster } from '../ipc/to-master.js';
 import { parseToMaster } from '../ipc/to-master.js';
 import { refuseHandles } from '../ipc/refuse-handles.js';
 import type { ToWorker } from '../ipc/to-worker.js';
@@ -37,6 +37,8 @@ export interface WorkerHandleEvents {
   ready: [];
   exit: [info: ExitInfo];
   listen: [listener: HeldListener];
+  /** The app listens somewhere by itself (not on a socket the master holds). */
+  'own-listener': [listener: OwnListener];
   drained: [durationMs: number];
   /** A message that is ours but malformed, or the app's own traffic. */
   message: [kind: 'invalid' | 'foreign', value: unknown];
@@ -53,6 +55,14 @@ export interface WorkerHandleDeps {
   readonly output: Outlets;
 }
 
+/** What the app listens on by itself (port 0, a handle, an fd), as the worker reported it. */
+export interface OwnListener {
+  readonly address: ListenAddress;
+  readonly via: OwnListenVia;
+}
+
+/** Own listeners remembered per worker: enough to explain a failed start, bounded whatever the app does. */
+const OWN_LISTENERS_KEPT = 8;
 /** How long to wait after exit for the last output before reporting. */
 const OUTPUT_SETTLE_MS = 200;
 
@@ -69,6 +79,8 @@ export class WorkerHandle extends EventEmitter<WorkerHandleEvents> {
   drainStartedAt: number | undefined;
   /** Keys of the listeners handed to this worker. */
   readonly listenerKeys = new Set<string>();
+  /** The first few addresses the app listens on by itself (at most OWN_LISTENERS_KEPT). */
+  readonly ownListeners: OwnListener[] = [];
   readonly exited: Promise<ExitInfo>;
 
   #state: WorkerState = 'starting';
@@ -97,6 +109,7 @@ export class WorkerHandle extends EventEmitter<WorkerHandleEvents> {
         ready: (message) => this.#onReady(message),
         draining: (message) => this.#onDraining(message),
         drained: (message) => this.emit('drained', message.durationMs),
+        'own-listener': (message) => this.#onOwnListener(message),
       },
       onInvalid: (value) => this.emit('message', 'invalid', value),
       onForeign: (value) => this.emit('message', 'foreign', value),
@@ -202,6 +215,13 @@ export class WorkerHandle extends EventEmitter<WorkerHandleEvents> {
     // Only a live worker needs replacing; one not yet live has accepted
     // nothing, and its exit is reported as a failed start.
     if (this.#state === 'live') this.emit('self-drain', message.signal);
+  }
+
+  #onOwnListener(message: OwnListenerMessage): void {
+    if (this.ownListeners.length >= OWN_LISTENERS_KEPT) return;
+    const listener = { address: message.address, via: message.via };
+    this.ownListeners.push(listener);
+    this.emit('own-listener', listener);
   }
 
   #onListen(message: ListenRequest): void {

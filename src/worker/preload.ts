@@ -4,7 +4,8 @@
  * It does nothing unless this process was forked by an overseer master (the
  * env contract in src/ipc/env.ts and an IPC channel). Then it:
  * 1. routes `listen()` on fixed TCP ports and unix paths to the master,
- *    leaving port 0, handles and fds to Node (listen-args.ts);
+ *    leaving port 0, handles and fds to Node (listen-args.ts), and tells
+ *    the master where those listen;
  * 2. turns the PM2 convention `process.send('ready')` into our typed `ready`,
  *    and refuses to send the master a handle (send.ts);
  * 3. publishes the runtime for `overseer/worker` (api.ts);
@@ -48,6 +49,7 @@ function install(info: WorkerRuntime['info']): void {
   const pending = new WeakSet<NetServer>();
   NetServer.prototype.listen = function listen(this: NetServer, ...args: unknown[]) {
     const plan = planListen(args);
+    if (plan.kind === 'passthrough' && !this.listening) runtime.ownListen(this, plan.via);
     if (plan.kind === 'passthrough' || this.listening || runtime.draining) {
       return originalListen.apply(this, args as Parameters<typeof originalListen>);
     }

@@ -23,7 +23,7 @@ import { Server as NetServer } from 'node:net';
 import { type ListenAddress, formatAddress } from '../ipc/address.js';
 import { Channel, type Port } from '../ipc/channel.js';
 import type { Reply } from '../ipc/envelope.js';
-import type { ToMaster } from '../ipc/to-master.js';
+import type { OwnListenVia, ToMaster } from '../ipc/to-master.js';
 import { type ActivateMessage, type DrainMessage, type ToWorker, parseToWorker } from '../ipc/to-worker.js';
 import { HttpConnections } from './connections.js';
 import { type DeferredListen, deferListen } from './deferred-handle.js';
@@ -63,6 +63,8 @@ export class WorkerRuntime {
   readonly #channel: Channel<ToMaster, Exclude<ToWorker, Reply>>;
   readonly #listeners: Listener[] = [];
   readonly #hooks: ShutdownHook[] = [];
+  /** Servers with a 'listening' listener of ownListen's; one per server, however often the app retries. */
+  readonly #ownListenWatched = new WeakSet<NetServer>();
   #pendingListens = 0;
   #appSaidReady = false;
   #readySent = false;
@@ -108,6 +110,23 @@ export class WorkerRuntime {
         this.#updateHold();
         this.#maybeReady();
       });
+  }
+
+  /**
+   * A `listen()` left to Node (port 0, a handle, an fd): once it listens,
+   * tell the master where, so a worker that never gets ready can be
+   * explained. Listens routed to the master on the same server are not
+   * reported; they are in `#listeners` by the time 'listening' fires.
+   */
+  ownListen(server: NetServer, via: OwnListenVia): void {
+    if (this.#ownListenWatched.has(server)) return;
+    this.#ownListenWatched.add(server);
+    server.once('listening', () => {
+      this.#ownListenWatched.delete(server);
+      if (this.#listeners.some((l) => l.server === server)) return;
+      const address = addressOf(server.address());
+      if (address) this.#channel.send({ type: 'own-listener', address, via }).catch(() => {});
+    });
   }
 
   /** The app's `ready()` (or PM2-style `process.send('ready')`). */
@@ -233,6 +252,11 @@ export class WorkerRuntime {
     await this.#channel.send({ type: 'drained', durationMs: Date.now() - started }).catch(() => {});
     this.#exit(0);
   }
+}
+
+function addressOf(address: ReturnType<NetServer['address']>): ListenAddress | undefined {
+  if (typeof address === 'string') return address === '' ? undefined : { kind: 'unix', path: address };
+  return address ? { kind: 'tcp', host: address.address, port: address.port } : undefined;
 }
 
 function listenError(address: ListenAddress, cause: unknown): Error {

@@ -17,6 +17,8 @@ export type Behaviour =
   | 'hang-after-listen'
   | 'serve-never-ready'
   | 'other-port'
+  | 'port-zero'
+  | 'never-listen'
   | 'crash-after-start'
   | 'crash-first-start';
 
@@ -55,6 +57,11 @@ const server = http.createServer((req, res) => {
     case 'other-port':
       // OTHER_PORT: a port the test saw free (PORT + 1 may belong to anyone).
       return `${handler}server.listen(Number(process.env.OTHER_PORT));\n`;
+    case 'port-zero':
+      // As `serve` does when it finds its port busy: a random port on all interfaces.
+      return `${handler}server.listen(0, () => console.log('listening on port ' + server.address().port));\n`;
+    case 'never-listen':
+      return `${handler}setInterval(() => {}, 1000);\n`;
     case 'crash-first-start':
       // Crashes on its first start only (a marker file remembers), then serves.
       return `${handler}const marker = __filename + '.started';

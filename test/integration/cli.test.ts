@@ -3,7 +3,7 @@
  * nothing left behind (no worker, no PID file, no socket file).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -12,12 +12,13 @@ import { onCleanup, tempDir } from '../helpers/processes.js';
 
 const HELLO = `${ROOT}examples/hello/server.js`;
 
-function run(args: string[]) {
+function run(args: string[], cwd = ROOT) {
   // Its own runtime dir, so the control socket of a master that fails to
   // start never meets another test's.
-  const env = { ...process.env, XDG_RUNTIME_DIR: tempDir('overseer-run-') };
-  const result = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, env, encoding: 'utf8', timeout: 15_000 });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr.trim() };
+  const runtimeDir = tempDir('overseer-run-');
+  const env = { ...process.env, XDG_RUNTIME_DIR: runtimeDir };
+  const result = spawnSync(process.execPath, [BIN, ...args], { cwd, env, encoding: 'utf8', timeout: 15_000 });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr.trim(), runtimeDir };
 }
 
 
@@ -48,6 +49,15 @@ const cases: readonly BadInput[] = [
   { name: 'drain timeout not a number', args: () => ['start', HELLO, '--drain-timeout', 'abc'], message: /--drain-timeout must be a non-negative integer, got `abc`/, code: 2 },
   { name: 'negative ready timeout', args: () => ['start', HELLO, '--ready-timeout', '-5'], message: /--ready-timeout .*got `-5`/, code: 2 },
   { name: 'log format', args: () => ['start', HELLO, '--log-format', 'xml'], message: /--log-format must be one of json, pretty, got `xml`/, code: 2 },
+  { name: 'workers over the bound', args: () => ['start', HELLO, '--workers', '99999999999'], message: /--workers must be at most 1024, got `99999999999`/, code: 2 },
+  { name: 'one address twice', args: () => ['start', HELLO, '--listen', '127.0.0.1:4321', '--listen', '127.0.0.1:4321'], message: /--listen `127\.0\.0\.1:4321` and `127\.0\.0\.1:4321` are the same address/, code: 2 },
+  { name: 'two spellings of all interfaces', args: () => ['start', HELLO, '--listen', '4321', '--listen', '*:4321'], message: /--listen `4321` and `\*:4321` are the same address/, code: 2 },
+  { name: 'a host name and an IP on one port', args: () => ['start', HELLO, '--listen', 'localhost:4321', '--listen', '127.0.0.1:4321'], message: /--listen `localhost:4321` and `127\.0\.0\.1:4321` both use port 4321/, code: 2 },
+  { name: 'two spellings of one unix path', args: (d) => ['start', HELLO, '--listen', `unix:${d}/a.sock`, '--listen', `unix:${d}/./a.sock`], message: /--listen .* are the same socket/, code: 2 },
+  { name: 'script is a directory', args: (d) => ['start', d], message: /script is a directory with nothing for node to run/, code: 2 },
+  { name: 'node rejects a --node-arg', args: () => ['start', HELLO, '--listen', '127.0.0.1:0', '--node-arg=--expose-gc', '--node-arg=--bogus-flag'], message: /--node-arg `--bogus-flag` is rejected by node: .*bad option: --bogus-flag/, code: 2 },
+  { name: 'node rejects a --node-arg value', args: () => ['start', HELLO, '--listen', '127.0.0.1:0', '--node-arg=--max-old-space-size=lots'], message: /--node-arg `--max-old-space-size=lots` is rejected by node: .*illegal value/, code: 2 },
+  { name: 'a --node-arg that is not an option', args: () => ['start', HELLO, '--node-arg', HELLO], message: /--node-arg must be one node option/, code: 2 },
   {
     name: 'port in use',
     args: async () => ['start', HELLO, '--listen', `127.0.0.1:${await busyPort()}`],
@@ -70,6 +80,7 @@ describe('bad input', () => {
     const pidFile = join(dir, 'master.pid');
     const argv = await args(dir);
     const withPid = argv[0] === 'start' && argv.length > 1 && !argv.includes('--pid-file') ? [...argv, '--pid-file', pidFile] : argv;
+    const before = readdirSync(dir);
     const result = run(withPid);
     expect(result.stderr).toMatch(message);
     expect(result.stderr.split('\n')).toHaveLength(1);
@@ -78,6 +89,22 @@ describe('bad input', () => {
     expect(result.stdout).not.toContain('worker.spawned');
     expect(existsSync(pidFile)).toBe(false);
     expect(existsSync(join(dir, 'a.sock'))).toBe(false);
+    if (code === 2) {
+      // Bad input is found before anything exists: no log line, no control socket or its directory.
+      expect(result.stdout).toBe('');
+      expect(readdirSync(result.runtimeDir)).toEqual([]);
+      expect(readdirSync(dir)).toEqual(before);
+    }
+  });
+
+  it('start missing.js (relative): one line on stderr, nothing on stdout, nothing created', () => {
+    const dir = tempDir('overseer-cli-');
+    const result = run(['start', 'missing.js'], dir);
+    expect(result.stderr).toBe(`overseer: script not found: missing.js (looked for ${join(dir, 'missing.js')})`);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(readdirSync(dir)).toEqual([]);
+    expect(readdirSync(result.runtimeDir)).toEqual([]);
   });
 
   it('--help documents every option with its default', () => {

@@ -82,6 +82,34 @@ describe('a failed upgrade keeps the old version serving', () => {
     expect((failed.stderr as string[]).join('\n')).toContain('boom: v2 cannot start');
   });
 
+  it.each<[string, Behaviour, string[], RegExp]>([
+    [
+      'listens on port 0 instead of PORT', 'port-zero', [],
+      /^worker \d+ was not ready in 1500 ms: it listened on (\[::\]|0\.0\.0\.0):\d+ \(port 0, not an address the master holds\) and never on 127\.0\.0\.1:\d+$/,
+    ],
+    ['never calls listen()', 'never-listen', [], /^worker \d+ was not ready in 1500 ms: it never called listen\(\) \(the master holds 127\.0\.0\.1:\d+ for it\)$/],
+    ['listens but never says ready (--wait-ready)', 'serve-never-ready', ['--wait-ready'], /^worker \d+ was not ready in 1500 ms: it listened on 127\.0\.0\.1:\d+ but never said ready/],
+  ])('a new version that %s: `overseer upgrade` says what it did instead', async (_label, behaviour, args, reason) => {
+    const app = makeApp('v1');
+    const master = startMaster(baseArgs(app.script, '--ready-timeout', '1500', ...args));
+    await master.waitFor('master.ready');
+    app.deploy('v2', behaviour);
+    const result = await master.cli(['upgrade']);
+    const failed = await master.waitFor('upgrade.failed');
+    expect(failed.reason).toBe('ready-timeout');
+    expect(failed.message).toMatch(reason);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`: ready-timeout: ${failed.message as string}; the old generation keeps serving`);
+    if (behaviour === 'port-zero') {
+      // The port it names is the one the app really listened on, also logged as it happened.
+      const port = /listening on port (\d+)/.exec(await master.waitForOutput(/listening on port \d+/))![1];
+      expect(failed.message).toContain(`:${port} (port 0`);
+      expect(master.count('listener.own', (e) => (e.address as { port: number }).port === Number(port) && e.via === 'port-0')).toBe(1);
+    }
+    process.kill(master.pid, 'SIGTERM');
+    expect((await master.exited).code).toBe(0);
+  });
+
   it('recovers with a good upgrade after a failed one', async () => {
     const app = makeApp('v1');
     const master = startMaster(baseArgs(app.script));

@@ -50,6 +50,7 @@ function sides(workerActivate: (seq: number, reply: Channel<ToMaster, Exclude<To
       ready: () => {},
       draining: () => {},
       drained: () => {},
+      'own-listener': () => {},
     },
     onInvalid: (value) => heard.invalid.push(value),
     onForeign: (value, handle) => heard.foreign.push([value, handle]),

@@ -51,26 +51,26 @@ describe('planListen: callbacks', () => {
   });
 });
 
-describe('planListen: left to Node', () => {
+describe('planListen: left to Node, saying how', () => {
   const handle = {};
-  it.each<[string, unknown[]]>([
-    ['(0)', [0]],
-    ['()', []],
-    ['(cb)', [cb]],
-    ['(0, cb)', [0, cb]],
-    ['(-1)', [-1]],
-    ['(70000)', [70000]],
-    ['({ port: 0 })', [{ port: 0 }]],
-    ["({ port: 'http' })", [{ port: 'http' }]],
-    ['({ fd: 3 })', [{ fd: 3 }]],
-    ['({ handle })', [{ handle }]],
-    ['(handle-like { _handle })', [{ _handle: handle }]],
-    ["('\\0abstract')", ['\0abstract']],
-    ["({ path: '\\0abstract' })", [{ path: '\0abstract' }]],
-    ["({ host: 'localhost' })", [{ host: 'localhost' }]],
-    ["('')", ['']],
-    ['(null)', [null]],
-  ])('%s', (_label, args) => {
-    expect(planListen(args)).toEqual({ kind: 'passthrough' });
+  it.each<[string, unknown[], string]>([
+    ['(0)', [0], 'port-0'],
+    ['()', [], 'port-0'],
+    ['(cb)', [cb], 'port-0'],
+    ['(0, cb)', [0, cb], 'port-0'],
+    ['(-1)', [-1], 'port-0'],
+    ['(70000)', [70000], 'port-0'],
+    ['({ port: 0 })', [{ port: 0 }], 'port-0'],
+    ["({ port: 'http' })", [{ port: 'http' }], 'port-0'],
+    ['({ fd: 3 })', [{ fd: 3 }], 'fd'],
+    ['({ handle })', [{ handle }], 'handle'],
+    ['(handle-like { _handle })', [{ _handle: handle }], 'handle'],
+    ["('\\0abstract')", ['\0abstract'], 'abstract'],
+    ["({ path: '\\0abstract' })", [{ path: '\0abstract' }], 'abstract'],
+    ["({ host: 'localhost' })", [{ host: 'localhost' }], 'port-0'],
+    ["('')", [''], 'port-0'],
+    ['(null)', [null], 'port-0'],
+  ])('%s → %s', (_label, args, via) => {
+    expect(planListen(args)).toEqual({ kind: 'passthrough', via });
   });
 });

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
-import { DEFAULTS, type RawStartOptions, parseStartOptions } from '../../src/master/options.js';
+import { DEFAULTS, MAX_WORKERS, type RawStartOptions, parseStartOptions } from '../../src/master/options.js';
 import { parseListenAddress } from '../../src/master/parse-address.js';
 
 const CWD = '/srv/app';
@@ -72,8 +72,28 @@ describe('parseStartOptions: valid input', () => {
     expect(parse(raw)).toMatchObject(expected);
   });
 
-  it('--workers max gives the CPU count', () => {
-    expect(parse({ workers: 'max' }).workers).toBe(availableParallelism());
+  it('--workers max gives the CPU count, at most MAX_WORKERS', () => {
+    expect(parse({ workers: 'max' }).workers).toBe(Math.min(availableParallelism(), MAX_WORKERS));
+    expect(parse({ workers: String(MAX_WORKERS) }).workers).toBe(MAX_WORKERS);
+  });
+
+  it.each([
+    [['127.0.0.1:3000', '[::1]:3000']],
+    [['10.0.0.1:3000', '10.0.0.2:3000']],
+    [['127.0.0.1:0', '127.0.0.1:0']],
+    [['0', '0']],
+    [['3000', '3001', 'unix:a.sock', 'unix:b.sock']],
+  ])('--listen %j: distinct listeners', (listen) => {
+    expect(parse({ listen }).listen).toHaveLength(listen.length);
+  });
+
+  it.each([
+    ['--require=./setup.js'],
+    ['-r'],
+    ['--expose-gc'],
+    ['--watch-preserve-output'],
+  ])('--node-arg %j is passed on as given', (arg) => {
+    expect(parse({ nodeArg: [arg] }).nodeArgs).toEqual([arg]);
   });
 
   it('returns a frozen object with frozen lists', () => {
@@ -110,6 +130,16 @@ describe('parseStartOptions: invalid input', () => {
     ['--ready-delay', { exec: true, readyDelay: 'soon' }, 'soon'],
     ['--node-arg', { exec: true, nodeArg: ['--inspect'] }, '--inspect'],
     ['--watch', { exec: true, watch: true }, 'server.js'],
+    ['--workers', { workers: '99999999999' }, '99999999999'],
+    ['--workers', { workers: MAX_WORKERS + 1 }, String(MAX_WORKERS + 1)],
+    ['--node-arg', { nodeArg: ['app.js'] }, 'app.js'],
+    ['--node-arg', { nodeArg: ['--max-old-space-size', '512'] }, '512'],
+    ['--node-arg', { nodeArg: ['-'] }, '-'],
+    ['--node-arg', { nodeArg: ['--'] }, '--'],
+    ['--node-arg', { nodeArg: ['--eval=1'] }, '--eval=1'],
+    ['--node-arg', { nodeArg: ['-e'] }, '-e'],
+    ['--node-arg', { nodeArg: ['--watch'] }, '--watch'],
+    ['--node-arg', { nodeArg: ['--test'] }, '--test'],
   ])('%s: %j', (option, raw, value) => {
     const error = configError(() => parse(raw));
     expect(error.message).toContain(option);
@@ -119,6 +149,24 @@ describe('parseStartOptions: invalid input', () => {
   it('says which option format is expected for integers', () => {
     expect(configError(() => parse({ drainTimeout: 'abc' })).message).toMatch(/^--drain-timeout must be a non-negative integer\b.*got `abc`$/);
     expect(configError(() => parse({ workers: '0' })).message).toMatch(/^--workers must be an integer >= 1\b.*got `0`$/);
+  });
+
+  it.each([
+    ['3000', '3000', /are the same address \(all interfaces, port 3000\)/],
+    ['3000', '*:3000', /are the same address \(all interfaces, port 3000\)/],
+    [':3000', '0.0.0.0:3000', /are the same address/],
+    ['127.0.0.1:3000', '127.0.0.1:3000', /are the same address \(127\.0\.0\.1:3000\)/],
+    ['[::1]:3000', '[0:0::1]:3000', /are the same address \(\[::1\]:3000\)/],
+    ['localhost:3000', '127.0.0.1:3000', /both use port 3000/],
+    ['localhost:3000', 'localhost:3000', /both use port 3000/],
+    ['*:3000', '127.0.0.1:3000', /both use port 3000/],
+    ['unix:./a.sock', 'unix:a.sock', /are the same socket \(unix:\/srv\/app\/a\.sock\)/],
+    ['unix:/srv/app/run/../a.sock', 'unix:a.sock', /are the same socket/],
+  ])('--listen %s and %s: refused, naming both', (first, second, message) => {
+    const error = configError(() => parse({ listen: ['4000', first, second] }));
+    expect(error.message).toMatch(/^--listen /);
+    expect(error.message).toContain(`\`${first}\` and \`${second}\``);
+    expect(error.message).toMatch(message);
   });
 
   it('requires a script', () => {

@@ -81,6 +81,23 @@ describe('WorkerHandle', () => {
     expect([...handle.listenerKeys]).toEqual(['*:3000']);
   });
 
+  it('keeps the first 8 own-listener reports, and rejects malformed ones as invalid', () => {
+    const { proc, handle } = setup();
+    const heard: unknown[] = [];
+    const invalid: unknown[] = [];
+    handle.on('own-listener', (l) => heard.push(l));
+    handle.on('message', (kind, value) => kind === 'invalid' && invalid.push(value));
+    for (let port = 40_000; port < 40_020; port++) {
+      proc.emitMessage({ ovs: 1, type: 'own-listener', address: { kind: 'tcp', host: '::', port }, via: 'port-0' });
+    }
+    proc.emitMessage({ ovs: 1, type: 'own-listener', address: { kind: 'tcp', host: '::', port: 1 }, via: 'magic' });
+    proc.emitMessage({ ovs: 1, type: 'own-listener', address: { kind: 'unix', path: 'x'.repeat(10_000) }, via: 'fd' });
+    expect(handle.ownListeners).toHaveLength(8);
+    expect(heard).toHaveLength(8);
+    expect(handle.ownListeners[0]).toEqual({ address: { kind: 'tcp', host: '::', port: 40_000 }, via: 'port-0' });
+    expect(invalid).toHaveLength(2);
+  });
+
   it('answers a listen request that cannot be served with the system error code', async () => {
     const cause = Object.assign(new Error('EADDRINUSE'), { code: 'EADDRINUSE' });
     const { proc, handle } = setup(() => Promise.reject(new ListenError('cannot listen on *:3000: EADDRINUSE', { cause })));
