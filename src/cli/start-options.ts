@@ -5,7 +5,8 @@
  * `RawStartOptions` fails the build until it is listed here.
  */
 import { type Command, Option } from 'commander';
-import { DEFAULTS, type RawStartOptions } from '../master/options.js';
+import { DEFAULTS } from '../master/defaults.js';
+import type { RawStartOptions } from '../master/options.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 

@@ -1,7 +1,9 @@
 /**
- * `overseer start`: options → master → signals (and the watcher) → wait for
- * the stop. Resolves with the process exit code; throws on bad input or a
- * failed start, after the master has released everything it took.
+ * `overseer start`: validated options → master → signals (and the watcher) →
+ * wait for the stop. Resolves with the process exit code; throws on a failed
+ * start, after the master has released everything it took. The options are
+ * validated by the caller (main.ts) before this module, and the master's
+ * logging stack with it, is loaded.
  */
 import { once } from 'node:events';
 import { controlCandidates } from '../ipc/control-path.js';
@@ -10,15 +12,14 @@ import { openControlServer } from '../master/control-server.js';
 import { systemClock } from '../master/clock.js';
 import { logMasterEvents } from '../master/log-events.js';
 import { Master } from '../master/master.js';
-import { type RawStartOptions, parseStartOptions } from '../master/options.js';
+import type { MasterOptions } from '../master/options.js';
 import { attachSdNotify } from '../master/sd-notify.js';
 import { installSignals } from '../master/signals.js';
 import { takeInheritedSockets } from '../master/socket-activation.js';
 import { forkSpawner } from '../master/spawner.js';
 import { watchForChanges } from '../master/watch.js';
 
-export async function runStart(raw: RawStartOptions): Promise<number> {
-  const options = parseStartOptions(raw);
+export async function runStart(options: MasterOptions): Promise<number> {
   const logger = createLogger({ level: options.logLevel, format: options.logFormat, name: options.name });
   // systemd's LISTEN_* and NOTIFY_SOCKET are taken out of the environment
   // here, before any worker is forked with it.

@@ -3,12 +3,13 @@
  * or the API) → defaults → per-field checks whose messages name the option and
  * the value received → a frozen `MasterOptions`.
  */
-import { realpathSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { isAbsolute, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import { logicalCwd } from '../cwd.js';
 import { ConfigError } from '../errors.js';
 import type { ListenAddress } from '../ipc/address.js';
 import { socketPathProblem } from '../ipc/socket-path.js';
+import { DEFAULTS } from './defaults.js';
 import { parseListenAddress } from './parse-address.js';
 import { resolveIdentity } from './users.js';
 
@@ -80,16 +81,8 @@ export interface MasterOptions {
   readonly gid: number | undefined;
 }
 
-export const DEFAULTS = Object.freeze({
-  workers: 1,
-  readyTimeoutMs: 30_000,
-  drainTimeoutMs: 30_000,
-  killTimeoutMs: 5_000,
-  watchDebounceMs: 300,
-  restartDelayMs: 100,
-  restartDelayMaxMs: 15_000,
-  restartResetMs: 30_000,
-});
+/** Re-exported: the pipeline's defaults are part of its public contract (src/index.ts). */
+export { DEFAULTS };
 
 function integer(option: string, value: string | number | undefined, fallback: number, min: number): number {
   if (value === undefined) return fallback;
@@ -110,19 +103,6 @@ function oneOf<T extends string>(option: string, value: string | undefined, allo
   return value as T;
 }
 
-/** The shell's logical cwd when it names the same directory as the real one. */
-export function logicalCwd(): string {
-  const pwd = process.env.PWD;
-  const real = process.cwd();
-  if (pwd && isAbsolute(pwd)) {
-    try {
-      if (realpathSync(pwd) === real) return pwd;
-    } catch {
-      // PWD is stale; fall back to the real cwd
-    }
-  }
-  return real;
-}
 export function parseStartOptions(raw: RawStartOptions): MasterOptions {
   if (!raw.script) throw new ConfigError('missing the script to run: overseer start <script>');
   const cwd = raw.cwd ?? logicalCwd();
