@@ -1,5 +1,5 @@
 /** Options shared by the commands that talk to a running master (upgrade, status, stop). */
-import { Command } from 'commander';
+import { Command } from './commander.js';
 import type { ControlLocation } from '../ipc/control-path.js';
 import { logicalCwd } from '../cwd.js';
 

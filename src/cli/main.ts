@@ -13,7 +13,7 @@
  * pino-pretty) or its watcher (chokidar). test/integration/cli-lazy.test.ts
  * holds that; `npm run bench -- --phases startup` measures it.
  */
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError } from './commander.js';
 import { ConfigError, OverseerError } from '../errors.js';
 import { overseerVersion } from '../version.js';
 import { type ClientOptions, addClientOptions } from './client-options.js';

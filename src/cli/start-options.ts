@@ -4,7 +4,7 @@
  * `START_FLAGS` names the flag of every raw option, so an option added to
  * `RawStartOptions` fails the build until it is listed here.
  */
-import { type Command, Option } from 'commander';
+import { type Command, Option } from './commander.js';
 import { DEFAULTS } from '../master/defaults.js';
 import type { RawStartOptions } from '../master/options.js';
 
