@@ -8,6 +8,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BENCH_DIR } from './deps.mjs';
+import { formatStartup } from './startup.mjs';
 
 const dash = '–';
 /** @param {number | null | undefined} x @param {number} [digits] */
@@ -74,6 +75,10 @@ export function formatReport(results) {
       const failedUpgrades = r.failedUpgrades?.length ? ` (+${r.failedUpgrades.length} failed)` : '';
       out.push(row([r.label, mib(r.idle?.rssKb), mib(r.after?.rssKb), num(r.idle?.fds), num(r.after?.fds), `${r.upgrades}${failedUpgrades}`]) + (r.error ? ` ${r.error}` : ''));
     }
+  }
+  if (results.startup) {
+    out.push('\n### 5. CLI start-up');
+    out.push(`\n${formatStartup(results.startup)}`);
   }
   return out.join('\n');
 }

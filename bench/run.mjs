@@ -2,7 +2,7 @@
 /**
  * `npm run bench`: overseer side by side with bare node and PM2, in one run.
  *
- *   node bench/run.mjs [--quick] [--phases throughput,deploy,upgrade-time,footprint]
+ *   node bench/run.mjs [--quick] [--phases startup,throughput,deploy,upgrade-time,footprint]
  *                      [--skip-pm2] [--skip-autocannon]
  *
  * Contracts:
@@ -33,10 +33,11 @@ import { measureFootprint } from './footprint.mjs';
 import { Pm2 } from './pm2.mjs';
 import { cleanup, cleanupSync, now, onCleanupSync } from './procs.mjs';
 import { formatReport, writeResults } from './report.mjs';
+import { measureStartup } from './startup.mjs';
 import { runThroughput } from './throughput.mjs';
 import { measureUpgradeTime } from './upgrade-time.mjs';
 
-const PHASES = ['throughput', 'deploy', 'upgrade-time', 'footprint'];
+const PHASES = ['startup', 'throughput', 'deploy', 'upgrade-time', 'footprint'];
 
 const { values } = parseArgs({
   options: {
@@ -56,8 +57,8 @@ for (const p of phases) {
 
 /** Sizes of each phase; --quick is for development, not for numbers. */
 const PLAN = values.quick
-  ? { throughput: { apps: ['hello'], rounds: 1, durationS: 2, warmupS: 1 }, deploy: { apps: ['hello'], upgrades: 3 }, upgradeTime: { upgrades: 2 }, footprint: { upgrades: 10 }, deadlineMs: 4 * 60_000 }
-  : { throughput: { apps: ['hello', 'express'], rounds: 4, durationS: 2, warmupS: 1 }, deploy: { apps: ['hello', 'express'], upgrades: 10 }, upgradeTime: { upgrades: 5 }, footprint: { upgrades: 50 }, deadlineMs: 9.5 * 60_000 };
+  ? { startup: { runs: 5 }, throughput: { apps: ['hello'], rounds: 1, durationS: 2, warmupS: 1 }, deploy: { apps: ['hello'], upgrades: 3 }, upgradeTime: { upgrades: 2 }, footprint: { upgrades: 10 }, deadlineMs: 4 * 60_000 }
+  : { startup: { runs: 21 }, throughput: { apps: ['hello', 'express'], rounds: 4, durationS: 2, warmupS: 1 }, deploy: { apps: ['hello', 'express'], upgrades: 10 }, upgradeTime: { upgrades: 5 }, footprint: { upgrades: 50 }, deadlineMs: 9.5 * 60_000 };
 const CONNECTIONS = 50;
 const DEPLOY = { intervalMs: 2000, keepalive: 50, fresh: 2 };
 
@@ -88,8 +89,12 @@ async function main() {
   if (!existsSync(join(BENCH_DIR, '..', 'dist', 'master'))) {
     throw new Error('dist/ is missing: run `npm run build` (or `npm install`) first');
   }
-  log('checking bench tools (bench/.deps)');
-  const { tools, problems } = ensureDeps(log);
+  // The start-up phase runs only node and overseer: it needs no tools.
+  const needsTools = phases.some((p) => p !== 'startup');
+  if (needsTools) log('checking bench tools (bench/.deps)');
+  const { tools, problems } = needsTools
+    ? ensureDeps(log)
+    : { tools: /** @type {any} */ ({ pm2: null, autocannon: null }), problems: {} };
   if (values['skip-pm2']) { tools.pm2 = null; problems.pm2 = 'left out with --skip-pm2'; }
   if (values['skip-autocannon']) { tools.autocannon = null; problems.autocannon = 'left out with --skip-autocannon: throughput measured with bench/load-client.mjs'; }
   for (const [name, problem] of Object.entries(problems)) log(`WARNING: ${name} unavailable, benching without it: ${problem}`);
@@ -123,6 +128,7 @@ async function main() {
       wallSeconds: 0,
     },
     problems,
+    /** @type {any} */ startup: null,
     /** @type {any} */ throughput: null,
     /** @type {any} */ deploy: null,
     /** @type {any} */ upgradeTime: null,
@@ -130,11 +136,11 @@ async function main() {
     failedPhases: /** @type {string[]} */ ([]),
   };
 
-  /** @param {string} name @param {(pm2Daemon: Pm2 | null) => Promise<any>} body */
-  const phase = async (name, body) => {
+  /** @param {string} name @param {(pm2Daemon: Pm2 | null) => Promise<any>} body @param {{ pm2?: boolean }} [options] */
+  const phase = async (name, body, { pm2: withPm2 = true } = {}) => {
     if (!phases.includes(name)) return null;
     log(`phase ${name}`);
-    const daemon = phasePm2();
+    const daemon = withPm2 ? phasePm2() : null;
     try {
       return await body(daemon);
     } catch (err) {
@@ -145,6 +151,9 @@ async function main() {
       await daemon?.kill();
     }
   };
+
+  // First, before any server has run: nothing else of the bench's is on the CPU.
+  results.startup = await phase('startup', async () => measureStartup({ bin, runs: PLAN.startup.runs, dir, log }), { pm2: false });
 
   results.throughput = await phase('throughput', (pm2Daemon) => runThroughput({
     ...PLAN.throughput, dir, pm2Daemon, autocannon: tools.autocannon, connections: CONNECTIONS, log,

@@ -1,7 +1,7 @@
 /** Options shared by the commands that talk to a running master (upgrade, status, stop). */
-import { Command } from 'commander';
-import { logicalCwd } from '../master/options.js';
+import { Command } from './commander.js';
 import type { ControlLocation } from './control-client.js';
+import { logicalCwd } from '../cwd.js';
 
 export interface ClientOptions {
   name: string;

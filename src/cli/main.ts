@@ -5,17 +5,19 @@
  * Exit codes: 0 success, 1 runtime failure (cannot listen, forced stop, a
  * rejected upgrade), 2 bad input (unknown option, invalid value, missing
  * script) or, for upgrade/status/stop, no master answering.
+ *
+ * Start-up cost: this file imports only what parsing needs (commander and
+ * the option declarations). Each command's implementation is imported in its
+ * action, so `--version`, `--help`, bad input and the client commands
+ * (upgrade, status, stop) never load the master, its logger (pino,
+ * pino-pretty) or its watcher (chokidar). test/integration/cli-lazy.test.ts
+ * holds that; `npm run bench -- --phases startup` measures it.
  */
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError } from './commander.js';
 import { ConfigError, OverseerError } from '../errors.js';
 import { overseerVersion } from '../version.js';
 import { type ClientOptions, addClientOptions } from './client-options.js';
-import { runStart } from './start.js';
 import { addStartOptions, rawStartOptions } from './start-options.js';
-import { runStatus } from './status.js';
-import { runStop } from './stop.js';
-import { runSystemdUnit } from './systemd-unit.js';
-import { runUpgrade } from './upgrade.js';
 
 function program(result: { code: number }): Command {
   const root = new Command('overseer')
@@ -31,7 +33,15 @@ function program(result: { code: number }): Command {
     .argument('<script>', 'the app to run (node:http, express, fastify, koa, net…)')
     .argument('[args...]', 'arguments for the app (after --)');
   addStartOptions(start).action(async (script: string, args: string[], _opts: unknown, command: Command) => {
-    result.code = await runStart(rawStartOptions(script, args, command));
+    // Bad input is refused before the master's modules are loaded.
+    const { parseStartOptions } = await import('../master/options.js');
+    const options = parseStartOptions(rawStartOptions(script, args, command));
+    // The script and --node-arg checked against the disk and node, still before
+    // anything is created (no log line, control socket, PID file or socket).
+    const { preflight } = await import('../master/preflight.js');
+    await preflight(options);
+    const { runStart } = await import('./start.js');
+    result.code = await runStart(options);
   });
   const unit = root
     .command('systemd-unit')
@@ -42,7 +52,8 @@ function program(result: { code: number }): Command {
     .option('--description <text>', 'Description= of the units')
     .option('--unit-user <name>', 'User= of the service: the master and workers run as this user (instead of --user)')
     .option('--out-dir <dir>', 'write <name>.service (and <name>.socket) there instead of printing them');
-  addStartOptions(unit).action((script: string, args: string[], opts: Record<string, unknown>, command: Command) => {
+  addStartOptions(unit).action(async (script: string, args: string[], opts: Record<string, unknown>, command: Command) => {
+    const { runSystemdUnit } = await import('./systemd-unit.js');
     result.code = runSystemdUnit(rawStartOptions(script, args, command, true), {
       socket: opts.socket as boolean,
       description: opts.description as string | undefined,
@@ -54,18 +65,21 @@ function program(result: { code: number }): Command {
     root.command('upgrade').description('upgrade the running master and wait for the outcome: exit 0 live, 1 rejected, 2 no master'),
     'give up waiting after this long (exit 1; the upgrade may still complete)',
   ).action(async (opts: ClientOptions) => {
+    const { runUpgrade } = await import('./upgrade.js');
     result.code = await runUpgrade(opts);
   });
   addClientOptions(
     root.command('status').description('show the running master: pid, uptime, listeners, workers, last upgrade'),
     'give up waiting for an answer after this long (default 10000)',
   ).action(async (opts: ClientOptions) => {
+    const { runStatus } = await import('./status.js');
     result.code = await runStatus(opts);
   });
   addClientOptions(
     root.command('stop').description('stop the running master gracefully and wait until it has exited'),
     'give up waiting after this long (exit 1)',
   ).action(async (opts: ClientOptions) => {
+    const { runStop } = await import('./stop.js');
     result.code = await runStop(opts);
   });
   return root;

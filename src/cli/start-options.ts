@@ -4,8 +4,9 @@
  * `START_FLAGS` names the flag of every raw option, so an option added to
  * `RawStartOptions` fails the build until it is listed here.
  */
-import { type Command, Option } from 'commander';
-import { DEFAULTS, MAX_WORKERS, type RawStartOptions } from '../master/options.js';
+import { type Command, Option } from './commander.js';
+import { DEFAULTS, MAX_WORKERS } from '../master/defaults.js';
+import type { RawStartOptions } from '../master/options.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 

@@ -1,7 +1,9 @@
 /**
- * `overseer start`: options → master → signals (and the watcher) → wait for
- * the stop. Resolves with the process exit code; throws on bad input or a
- * failed start, after the master has released everything it took.
+ * `overseer start`: validated options → master → signals (and the watcher) →
+ * wait for the stop. Resolves with the process exit code; throws on a failed
+ * start, after the master has released everything it took. The options are
+ * validated by the caller (main.ts) before this module, and the master's
+ * logging stack with it, is loaded.
  */
 import { once } from 'node:events';
 import { effectiveUid } from '../ipc/trusted-dir.js';
@@ -12,8 +14,7 @@ import { systemClock } from '../master/clock.js';
 import { logMasterEvents } from '../master/log-events.js';
 import { Master } from '../master/master.js';
 import { Outlet } from '../master/outlet.js';
-import { type RawStartOptions, parseStartOptions } from '../master/options.js';
-import { preflight } from '../master/preflight.js';
+import type { MasterOptions } from '../master/options.js';
 import { attachSdNotify } from '../master/sd-notify.js';
 import { installSignals } from '../master/signals.js';
 import { takeInheritedSockets } from '../master/socket-activation.js';
@@ -23,11 +24,8 @@ import { watchForChanges } from '../master/watch.js';
 /** How long the last lines may take to reach a slow reader before the process exits. */
 const OUTPUT_FLUSH_MS = 2_000;
 
-export async function runStart(raw: RawStartOptions): Promise<number> {
-  // Bad input fails here, before anything exists: no log line on stdout, no
-  // control socket or its directory, no PID file, no bound socket.
-  const options = parseStartOptions(raw);
-  await preflight(options);
+/** `options` were validated, and checked against the disk and node (preflight.ts), by the caller. */
+export async function runStart(options: MasterOptions): Promise<number> {
   // Everything the master and its workers print goes through these two, a
   // whole line at a time (src/master/outlet.ts).
   const output = { stdout: new Outlet(process.stdout), stderr: new Outlet(process.stderr) };

@@ -3,13 +3,14 @@
  * or the API) → defaults → per-field checks whose messages name the option and
  * the value received → a frozen `MasterOptions`.
  */
-import { realpathSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { isAbsolute, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import { logicalCwd } from '../cwd.js';
 import { ConfigError } from '../errors.js';
 import type { ListenAddress } from '../ipc/address.js';
 import { socketPathProblem } from '../ipc/socket-path.js';
 import { checkDistinctListen } from './distinct-listen.js';
+import { DEFAULTS, MAX_WORKERS } from './defaults.js';
 import { parseListenAddress } from './parse-address.js';
 import { resolveIdentity } from './users.js';
 
@@ -81,23 +82,9 @@ export interface MasterOptions {
   readonly gid: number | undefined;
 }
 
-export const DEFAULTS = Object.freeze({
-  workers: 1,
-  readyTimeoutMs: 30_000,
-  drainTimeoutMs: 30_000,
-  killTimeoutMs: 5_000,
-  watchDebounceMs: 300,
-  restartDelayMs: 100,
-  restartDelayMaxMs: 15_000,
-  restartResetMs: 30_000,
-});
+/** Re-exported: the pipeline's defaults are part of its public contract (src/index.ts). */
+export { DEFAULTS, MAX_WORKERS };
 
-/**
- * The most workers per generation (`--workers max` is capped to it): every
- * worker is a whole Node process (~40 MB), and during an upgrade two
- * generations run side by side (docs/decisions.md).
- */
-export const MAX_WORKERS = 1024;
 
 /**
  * Node options that make `node` run something other than the script (or
@@ -146,19 +133,6 @@ function oneOf<T extends string>(option: string, value: string | undefined, allo
   return value as T;
 }
 
-/** The shell's logical cwd when it names the same directory as the real one. */
-export function logicalCwd(): string {
-  const pwd = process.env.PWD;
-  const real = process.cwd();
-  if (pwd && isAbsolute(pwd)) {
-    try {
-      if (realpathSync(pwd) === real) return pwd;
-    } catch {
-      // PWD is stale; fall back to the real cwd
-    }
-  }
-  return real;
-}
 export function parseStartOptions(raw: RawStartOptions): MasterOptions {
   if (!raw.script) throw new ConfigError('missing the script to run: overseer start <script>');
   const cwd = raw.cwd ?? logicalCwd();
