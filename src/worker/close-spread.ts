@@ -37,18 +37,18 @@ export class CloseSpread {
     this.#startedAt ??= now;
   }
 
-  /** Ms from `now` until `connection`'s moment (0 if it has come, or if the drain has not started: never asked then). */
+  /** Ms from `now` until `connection`'s moment (0 once it has come). Starts the spread if the drain has not. */
   delay(connection: object, now = Date.now()): number {
     return Math.max(0, this.#dueAt(connection) - now);
   }
 
-  /** Whether `connection`'s moment has come. */
+  /** Whether `connection`'s moment has come (never before the drain started). */
   due(connection: object, now = Date.now()): boolean {
     return this.#startedAt !== undefined && now >= this.#dueAt(connection);
   }
 
   #dueAt(connection: object): number {
-    const start = this.#startedAt ?? Date.now();
+    const start = (this.#startedAt ??= Date.now());
     let at = this.#due.get(connection);
     if (at === undefined) {
       at = start + Math.floor(this.#random() * this.#windowMs);
