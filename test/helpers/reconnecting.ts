@@ -124,6 +124,7 @@ export function startIoClient(url: string): Accounting {
   const emit = (n: number, tries: number) => {
     if (stopped) return;
     socket.timeout(ACK_MS).emit('echo', n, (error: Error | null, answer: { version: string; n: number; pid: number }) => {
+      if (stopped) return; // the test's own disconnect
       if (error) {
         if (tries >= 10) {
           acc.failed++;
