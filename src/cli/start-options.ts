@@ -18,6 +18,8 @@ export function addStartOptions(command: Command): Command {
     .option('--ready-timeout <ms>', 'a new worker not ready by then fails the upgrade', String(DEFAULTS.readyTimeoutMs))
     .option('--drain-timeout <ms>', 'a draining worker still alive then gets SIGTERM', String(DEFAULTS.drainTimeoutMs))
     .option('--kill-timeout <ms>', 'SIGKILL this long after that SIGTERM', String(DEFAULTS.killTimeoutMs))
+    .option('--close-spread <ms>', 'draining connections are told to go (WebSocket close, HTTP Connection: close) at random moments over this window, capped at half the drain timeout', String(DEFAULTS.closeSpreadMs))
+    .option('--no-websocket-close', 'leave WebSocket connections to the app\'s onShutdown hook instead of closing them with 1001 when draining')
     .option('--watch [paths...]', 'upgrade when the script (or these paths) change')
     .option('--watch-debounce <ms>', 'quiet time after the last change before upgrading', String(DEFAULTS.watchDebounceMs))
     .option('--pid-file <path>', 'write the master\'s pid here (atomically; removed on exit)')
@@ -44,6 +46,8 @@ export const START_FLAGS = {
   readyTimeout: '--ready-timeout',
   drainTimeout: '--drain-timeout',
   killTimeout: '--kill-timeout',
+  closeSpread: '--close-spread',
+  websocketClose: '--no-websocket-close',
   watch: '--watch',
   watchDebounce: '--watch-debounce',
   pidFile: '--pid-file',
@@ -80,6 +84,10 @@ export function startArgv(raw: RawStartOptions): string[] {
   const argv: string[] = [];
   for (const [key, flag] of Object.entries(START_FLAGS) as Array<[StartFlagged, string]>) {
     const value = raw[key];
+    if (flag.startsWith('--no-')) {
+      if (value === false) argv.push(flag); // a negated flag is written only to turn its default off
+      continue;
+    }
     if (value === undefined || value === false) continue;
     if (value === true) argv.push(flag);
     else if (Array.isArray(value)) argv.push(...value.map((v: unknown) => `${flag}=${String(v)}`));

@@ -11,6 +11,10 @@ export const ENV = {
   waitReady: 'OVERSEER_WAIT_READY',
   /** Drain deadline the worker enforces on itself if the master is gone. */
   drainTimeout: 'OVERSEER_DRAIN_TIMEOUT',
+  /** `--close-spread` in ms. */
+  closeSpread: 'OVERSEER_CLOSE_SPREAD',
+  /** `0` with `--no-websocket-close`. */
+  websocketClose: 'OVERSEER_WEBSOCKET_CLOSE',
   name: 'OVERSEER_NAME',
 } as const;
 

@@ -8,6 +8,7 @@ export const DEFAULTS = Object.freeze({
   readyTimeoutMs: 30_000,
   drainTimeoutMs: 30_000,
   killTimeoutMs: 5_000,
+  closeSpreadMs: 2_000,
   watchDebounceMs: 300,
   restartDelayMs: 100,
   restartDelayMaxMs: 15_000,

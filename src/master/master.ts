@@ -301,6 +301,8 @@ export class Master extends EventEmitter<MasterEvents> {
       [ENV.generation]: String(generation.number),
       [ENV.waitReady]: o.waitReady ? '1' : '0',
       [ENV.drainTimeout]: String(o.drainTimeoutMs),
+      [ENV.closeSpread]: String(o.closeSpreadMs),
+      [ENV.websocketClose]: o.websocketClose ? '1' : '0',
       [ENV.name]: o.name,
       ...(tcp.length === 1 ? { PORT: String(tcp[0]!.port) } : {}),
     };

@@ -27,6 +27,8 @@ export interface RawStartOptions {
   readyTimeout?: string | number;
   drainTimeout?: string | number;
   killTimeout?: string | number;
+  closeSpread?: string | number;
+  websocketClose?: boolean;
   watch?: boolean | readonly string[];
   watchDebounce?: string | number;
   pidFile?: string;
@@ -59,6 +61,10 @@ export interface MasterOptions {
   readonly drainTimeoutMs: number;
   /** After SIGTERM at the drain deadline, how long until SIGKILL. */
   readonly killTimeoutMs: number;
+  /** Draining connections are told to go at moments spread over this window (close-spread.ts). */
+  readonly closeSpreadMs: number;
+  /** Draining workers close WebSockets with a close frame; false: left to the app (`--no-websocket-close`). */
+  readonly websocketClose: boolean;
   /** Paths whose changes trigger an upgrade; empty = no watching. */
   readonly watch: readonly string[];
   readonly watchDebounceMs: number;
@@ -174,6 +180,8 @@ export function parseStartOptions(raw: RawStartOptions): MasterOptions {
     readyTimeoutMs: integer('--ready-timeout', raw.readyTimeout, DEFAULTS.readyTimeoutMs, 1),
     drainTimeoutMs: integer('--drain-timeout', raw.drainTimeout, DEFAULTS.drainTimeoutMs, 0),
     killTimeoutMs: integer('--kill-timeout', raw.killTimeout, DEFAULTS.killTimeoutMs, 0),
+    closeSpreadMs: integer('--close-spread', raw.closeSpread, DEFAULTS.closeSpreadMs, 0),
+    websocketClose: raw.websocketClose ?? true,
     watch: Object.freeze(watch.map((p) => resolve(cwd, p))),
     watchDebounceMs: integer('--watch-debounce', raw.watchDebounce, DEFAULTS.watchDebounceMs, 0),
     pidFile: raw.pidFile === undefined ? undefined : resolve(cwd, raw.pidFile),

@@ -35,8 +35,9 @@ export function ready(): void {
 
 /**
  * Run `hook` when this worker starts draining: it has stopped accepting, and
- * in-flight requests are still running. Close long-lived connections
- * (WebSocket, SSE) and stop background work here; await `context.idle` before
+ * in-flight requests are still running. End long-lived connections overseer
+ * cannot end in-band (SSE streams, raw `net` protocols; WebSockets are closed
+ * with 1001 unless `--no-websocket-close`) and stop background work here; await `context.idle` before
  * closing what requests still use (a database pool). The worker exits once
  * every hook has settled and every connection has ended.
  */

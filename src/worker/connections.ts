@@ -16,12 +16,18 @@
  *   `Keep-Alive: timeout=`; Node's client drops its sockets a second before),
  *   the same moment Node would close it outside a drain (Node's own idle timer
  *   keeps running too, and may close it earlier).
- * Upgraded connections (WebSocket) are left to the app's shutdown hooks and to
- * the drain deadline.
+ * The `Connection: close` of each connection waits for that connection's
+ * moment of the close spread (close-spread.ts): under load every client would
+ * otherwise reconnect within milliseconds of the drain, all at once. Idle
+ * closes are not spread: the client of an idle connection reconnects only
+ * when it has a request, and Node's own idle timer would close it then anyway.
+ * Upgraded connections are not HTTP any more: WebSockets are closed by
+ * websocket-close.ts, the rest is left to the app's hooks and the deadline.
  */
 import type { Server as HttpServer, IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { Server as TlsServer } from 'node:tls';
+import type { CloseSpread } from './close-spread.js';
 
 type HttpSocket = Socket & {
   /** The response being written on this connection (Node internal). */
@@ -36,14 +42,16 @@ const SWEEP_INTERVAL_MS = 100;
 
 export class HttpConnections {
   readonly #server: HttpServer;
+  readonly #spread: CloseSpread;
   readonly #sockets = new Set<HttpSocket>();
   /** While draining: when each connection was first seen idle. */
   readonly #idleSince = new Map<HttpSocket, number>();
   #draining = false;
   #sweeper: NodeJS.Timeout | undefined;
 
-  constructor(server: HttpServer) {
+  constructor(server: HttpServer, spread: CloseSpread) {
     this.#server = server;
+    this.#spread = spread;
     const connectionEvent = server instanceof TlsServer ? 'secureConnection' : 'connection';
     server.prependListener(connectionEvent, (socket: HttpSocket) => {
       this.#sockets.add(socket);
@@ -54,17 +62,13 @@ export class HttpConnections {
     });
   }
 
-  /** Begin closing keep-alive as described above. Idempotent. */
+  /** Begin closing keep-alive as described above (the spread must have started). Idempotent. */
   drain(): void {
     if (this.#draining) return;
     this.#draining = true;
-    this.#server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => {
-      res.shouldKeepAlive = false;
+    this.#server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
+      if (this.#spread.due(req.socket)) res.shouldKeepAlive = false;
     });
-    for (const socket of this.#sockets) {
-      const res = socket._httpMessage;
-      if (res && !res.headersSent) res.shouldKeepAlive = false;
-    }
     this.#sweep();
     this.#sweeper = setInterval(() => this.#sweep(), SWEEP_INTERVAL_MS);
     this.#sweeper.unref();
@@ -80,7 +84,9 @@ export class HttpConnections {
     for (const socket of this.#sockets) {
       const upgraded = !socket.parser;
       if (upgraded || socket._httpMessage) {
-        // Busy: its response carries `Connection: close` and ends it.
+        // Busy: once its moment has come, its response carries `Connection: close` and ends it.
+        const res = socket._httpMessage;
+        if (res && !res.headersSent && this.#spread.due(socket, now)) res.shouldKeepAlive = false;
         this.#idleSince.delete(socket);
         continue;
       }

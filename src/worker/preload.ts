@@ -28,6 +28,8 @@ function readEnv(): WorkerRuntime['info'] | undefined {
     generation: Number(process.env[ENV.generation]) || 0,
     waitReady: process.env[ENV.waitReady] === '1',
     drainTimeoutMs: Number(process.env[ENV.drainTimeout]) || 30_000,
+    closeSpreadMs: Number(process.env[ENV.closeSpread] ?? 2_000) || 0,
+    websocketClose: process.env[ENV.websocketClose] !== '0',
   };
   for (const name of Object.values(ENV)) delete process.env[name];
   const self = process.execArgv.findIndex((arg, i) => arg === '--import' && /overseer|preload/.test(process.execArgv[i + 1] ?? ''));

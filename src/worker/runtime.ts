@@ -25,15 +25,21 @@ import { Channel, type Port } from '../ipc/channel.js';
 import type { Reply } from '../ipc/envelope.js';
 import type { OwnListenVia, ToMaster } from '../ipc/to-master.js';
 import { type ActivateMessage, type DrainMessage, type ToWorker, parseToWorker } from '../ipc/to-worker.js';
+import { CloseSpread } from './close-spread.js';
 import { HttpConnections } from './connections.js';
 import { type DeferredListen, deferListen } from './deferred-handle.js';
 import type { ListenPlan } from './listen-args.js';
+import { WebSocketCloser } from './websocket-close.js';
 
 export interface WorkerInfo {
   readonly workerId: number;
   readonly generation: number;
   readonly waitReady: boolean;
   readonly drainTimeoutMs: number;
+  /** `--close-spread`: window over which connections are told to go (close-spread.ts). */
+  readonly closeSpreadMs: number;
+  /** False with `--no-websocket-close`: WebSockets are the app's (websocket-close.ts). */
+  readonly websocketClose: boolean;
 }
 
 export interface ShutdownContext {
@@ -48,6 +54,7 @@ interface Listener {
   readonly address: ListenAddress;
   readonly deferred: DeferredListen;
   readonly http: HttpConnections | undefined;
+  readonly websockets: WebSocketCloser | undefined;
 }
 
 type Internals = NetServer & {
@@ -65,6 +72,7 @@ export class WorkerRuntime {
   readonly #hooks: ShutdownHook[] = [];
   /** Servers with a 'listening' listener of ownListen's; one per server, however often the app retries. */
   readonly #ownListenWatched = new WeakSet<NetServer>();
+  readonly #spread: CloseSpread;
   #pendingListens = 0;
   #appSaidReady = false;
   #readySent = false;
@@ -76,6 +84,7 @@ export class WorkerRuntime {
 
   constructor(port: Port, info: WorkerInfo, os: { exit: (code: number) => void; keepAlive: (on: boolean) => void }) {
     this.info = info;
+    this.#spread = new CloseSpread(info);
     this.#exit = os.exit;
     this.#keepAlive = os.keepAlive;
     this.#channel = new Channel(port, {
@@ -165,8 +174,9 @@ export class WorkerRuntime {
       const host = bound.host ?? '::';
       internals._listen2?.(host, bound.port, host.includes(':') ? 6 : 4, plan.backlog);
     }
-    const http = 'keepAliveTimeout' in server ? new HttpConnections(server as HttpServer) : undefined;
-    const listener: Listener = { server, address: bound, deferred, http };
+    const http = 'keepAliveTimeout' in server ? new HttpConnections(server as HttpServer, this.#spread) : undefined;
+    const websockets = http && this.info.websocketClose ? new WebSocketCloser(server as HttpServer, this.#spread) : undefined;
+    const listener: Listener = { server, address: bound, deferred, http, websockets };
     this.#listeners.push(listener);
     server.once('close', () => {
       http?.stop();
@@ -230,6 +240,7 @@ export class WorkerRuntime {
 
   #stopAccepting(listener: Listener): Promise<void> {
     listener.http?.drain();
+    listener.websockets?.drain();
     return new Promise((resolve) => {
       // net.Server's close, not http.Server's: the latter also closes idle
       // keep-alive connections at once, which races clients reusing them.
@@ -242,6 +253,7 @@ export class WorkerRuntime {
     if (this.#draining) return;
     this.#draining = true;
     const started = Date.now();
+    this.#spread.start(started);
     // Our own deadline, for when the master is gone and cannot escalate.
     setTimeout(() => this.#exit(1), timeoutMs + 1_000).unref();
     const idle = Promise.all([...this.#listeners].map((l) => this.#stopAccepting(l))).then(() => {});

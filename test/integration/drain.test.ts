@@ -1,7 +1,8 @@
 /**
  * Draining an old worker: it stops accepting, ends keep-alive in-band
  * (`Connection: close`) instead of racing clients that reuse connections,
- * lets in-flight requests finish, and exits long before the drain deadline.
+ * each connection at its own moment of --close-spread, lets in-flight
+ * requests finish, and exits long before the drain deadline.
  */
 import http from 'node:http';
 import { describe, expect, it } from 'vitest';
@@ -24,14 +25,15 @@ describe('drain', () => {
     const report = await load.stop();
 
     expect(finished.forced).toBeUndefined();
-    expect(finished.durationMs as number).toBeLessThan(2000); // deadline: 20000
+    expect(finished.durationMs as number).toBeLessThan(3000); // close spread: 2000 (default), deadline: 20000
     expect(report.errors).toEqual([]);
     expect(report.failed).toBe(0);
   });
 
   it('answers idle keep-alive connections reused right after the upgrade (no ECONNRESET)', async () => {
     const app = makeApp('v1');
-    const master = startMaster(baseArgs(app.script, '--drain-timeout', '20000'));
+    // No spread: every connection is told to go at its first answer after the drain.
+    const master = startMaster(baseArgs(app.script, '--drain-timeout', '20000', '--close-spread', '0'));
     await master.waitFor('master.ready');
     const url = await master.url();
     const agent = new http.Agent({ keepAlive: true, maxSockets: 10 });
@@ -67,6 +69,43 @@ describe('drain', () => {
     const after = await get(url, agent);
     expect(after.version).toBe('v2');
     agent.destroy();
+  });
+
+  it('spreads the Connection: close of busy keep-alive connections over --close-spread', async () => {
+    const SPREAD_MS = 1_000;
+    const app = makeApp('v1');
+    const master = startMaster(baseArgs(app.script, '--drain-timeout', '20000', '--close-spread', String(SPREAD_MS)));
+    await master.waitFor('master.ready');
+    const url = await master.url();
+    let stop = false;
+    // 20 clients, each on one keep-alive connection, asking back to back; each
+    // notes when its old connection was told to go.
+    const clients = Array.from({ length: 20 }, async () => {
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      let toldAt: number | undefined;
+      let v1 = 0;
+      while (!stop) {
+        const res = await get(url, agent);
+        expect(res.status).toBe(200);
+        if (res.version === 'v1') v1++;
+        if (res.version === 'v1' && res.connection === 'close') toldAt ??= Date.now();
+      }
+      agent.destroy();
+      return { toldAt, v1 };
+    });
+    app.deploy('v2');
+    process.kill(master.pid, 'SIGUSR2');
+    const drainStarted = await master.waitFor('drain.started');
+    const finished = await master.waitFor('drain.finished');
+    stop = true;
+    const results = await Promise.all(clients);
+    expect(finished.forced).toBeUndefined();
+    const told = results.map((r) => (r.toldAt as number) - (drainStarted.time as number));
+    expect(told.every((t) => t >= -20 && t < SPREAD_MS + 500)).toBe(true);
+    expect(Math.max(...told) - Math.min(...told)).toBeGreaterThan(SPREAD_MS / 2);
+    expect(finished.durationMs as number).toBeGreaterThan(SPREAD_MS / 2);
+    expect(finished.durationMs as number).toBeLessThan(SPREAD_MS + 1_000);
+    console.log(`Connection: close sent ${Math.min(...told)}…${Math.max(...told)} ms after drain.started; drain ${String(finished.durationMs)} ms`);
   });
 
   it('lets a slow request finish on SIGTERM, then exits 0', async () => {

@@ -2,9 +2,10 @@
  * Fault suite: long-lived connections (WebSocket and server-sent events)
  * across an upgrade. They stay open and keep talking while the new generation
  * starts, and they are ended only by the drain of their old worker: by the
- * app's onShutdown hook (the documented contract: overseer leaves upgraded
- * and streaming connections to the app), or, if the app does nothing, at
- * --drain-timeout. New connections reach the new version.
+ * app's onShutdown hook; if the app does nothing, WebSockets by overseer's
+ * close frame (1001, within --close-spread) and SSE streams, which have no
+ * in-band close, at --drain-timeout; with --no-websocket-close, WebSockets
+ * too at --drain-timeout. New connections reach the new version.
  */
 import { describe, expect, it } from 'vitest';
 import { copyExample } from '../helpers/app.js';
@@ -57,8 +58,9 @@ describe('fault: long-lived connections across an upgrade', () => {
     const [wsEnd, sseEnd, lateEnd] = await deadline(Promise.all([ws.ended, sse.ended, lateWs.ended]), 'old connections not closed by the hook', 5_000);
     // None ended before the drain began (the master's log clock and ours are the same clock).
     for (const end of [wsEnd, sseEnd, lateEnd]) expect(end.at).toBeGreaterThanOrEqual(drainStarted.time as number);
-    expect(wsEnd).toMatchObject({ code: 1001, reason: 'going away' });
-    expect(lateEnd).toMatchObject({ code: 1001, reason: 'going away' });
+    // The app's own close frame, not overseer's: it came first, and overseer wrote none after it.
+    expect(wsEnd).toMatchObject({ code: 1001, reason: 'closed by the app' });
+    expect(lateEnd).toMatchObject({ code: 1001, reason: 'closed by the app' });
     expect(sseEnd?.complete).toBe(true);
     expect(sse.events.at(-1)).toEqual({ event: 'bye', data: 'going away' });
     expect(master.output.find((l) => l.startsWith('shutdown v1 '))).toBe(`shutdown v1 pid=${oldPid} ws=2 sse=1`);
@@ -78,10 +80,10 @@ describe('fault: long-lived connections across an upgrade', () => {
     await sse2.nextTick();
   });
 
-  it('left open by the app, they outlive the start of the drain and are cut at --drain-timeout; new ones reach v2', async () => {
+  it('with --no-websocket-close and an app that does nothing, they outlive the start of the drain and are cut at --drain-timeout; new ones reach v2', async () => {
     const DRAIN_TIMEOUT_MS = 1_000;
     const app = copyExample(FIXTURE);
-    const master = startMaster(baseArgs(app.script, '--drain-timeout', String(DRAIN_TIMEOUT_MS), '--kill-timeout', '1000'));
+    const master = startMaster(baseArgs(app.script, '--drain-timeout', String(DRAIN_TIMEOUT_MS), '--kill-timeout', '1000', '--no-websocket-close'));
     await master.waitFor('master.ready');
     const url = await master.url();
     const ws = await openWs(url);
@@ -124,5 +126,36 @@ describe('fault: long-lived connections across an upgrade', () => {
     expect([ws2.isOpen(), sse2.isOpen()]).toEqual([true, true]);
     expect(await ws2.echo('after')).toBe('v2:after');
     await sse2.nextTick();
+  });
+
+  it('left to overseer, WebSockets are closed with 1001 within --close-spread while SSE streams are cut at --drain-timeout', async () => {
+    const DRAIN_TIMEOUT_MS = 3_000;
+    const SPREAD_MS = 500;
+    const app = copyExample(FIXTURE);
+    const master = startMaster(baseArgs(app.script, '--drain-timeout', String(DRAIN_TIMEOUT_MS), '--kill-timeout', '1000', '--close-spread', String(SPREAD_MS)));
+    await master.waitFor('master.ready');
+    const url = await master.url();
+    const wss = await Promise.all(Array.from({ length: 5 }, () => openWs(url)));
+    const sse = await openSse(`${url}events`);
+    const oldPid = sse.pid;
+
+    app.deploy('v2');
+    process.kill(master.pid, 'SIGUSR2');
+    const drainStarted = await master.waitFor('drain.started', (e) => e.pid === oldPid);
+    const wsEnds = await deadline(Promise.all(wss.map((ws) => ws.ended)), 'WebSockets not closed by overseer', SPREAD_MS + 2_000);
+    for (const end of wsEnds) {
+      expect(end).toMatchObject({ code: 1001, reason: 'going away' });
+      expect(end.at - (drainStarted.time as number)).toBeLessThan(SPREAD_MS + 300);
+    }
+    // The stream has no in-band close: it is still open after every WebSocket went.
+    expect(sse.isOpen()).toBe(true);
+    await sse.nextTick();
+    const sseEnd = await deadline(sse.ended, 'SSE not ended at the drain deadline', DRAIN_TIMEOUT_MS + 5_000);
+    expect(sseEnd.complete).toBe(false);
+    expect(sseEnd.at - (drainStarted.time as number)).toBeGreaterThanOrEqual(DRAIN_TIMEOUT_MS - 50);
+    const finished = await master.waitFor('drain.finished', (e) => e.pid === oldPid);
+    expect(finished.forced).toBe('SIGTERM');
+    const ws2 = await openWs(url);
+    expect(ws2.version).toBe('v2');
   });
 });

@@ -50,6 +50,7 @@ describe('parseStartOptions: valid input', () => {
       readyTimeoutMs: DEFAULTS.readyTimeoutMs, drainTimeoutMs: DEFAULTS.drainTimeoutMs, killTimeoutMs: DEFAULTS.killTimeoutMs,
       watch: [], watchDebounceMs: DEFAULTS.watchDebounceMs, pidFile: undefined, name: 'overseer', logLevel: 'info',
       nodeArgs: [], scriptArgs: [], restartDelayMs: DEFAULTS.restartDelayMs, restartDelayMaxMs: DEFAULTS.restartDelayMaxMs,
+      closeSpreadMs: 2_000, websocketClose: true,
     });
   });
 
@@ -60,6 +61,8 @@ describe('parseStartOptions: valid input', () => {
     [{ readyTimeout: '250' }, { readyTimeoutMs: 250 }],
     [{ drainTimeout: 0, killTimeout: '0' }, { drainTimeoutMs: 0, killTimeoutMs: 0 }],
     [{ watchDebounce: '0' }, { watchDebounceMs: 0 }],
+    [{ closeSpread: '0', websocketClose: false }, { closeSpreadMs: 0, websocketClose: false }],
+    [{ closeSpread: 500 }, { closeSpreadMs: 500 }],
     [{ restartDelay: 50, restartDelayMax: 10 }, { restartDelayMs: 50, restartDelayMaxMs: 50 }],
     [{ restartDelay: '50', restartDelayMax: '5000' }, { restartDelayMs: 50, restartDelayMaxMs: 5_000 }],
     [{ listen: ['3000', 'unix:run/app.sock'] }, { listen: [{ kind: 'tcp', host: undefined, port: 3000 }, { kind: 'unix', path: '/srv/app/run/app.sock' }] }],
@@ -119,6 +122,8 @@ describe('parseStartOptions: invalid input', () => {
     ['--drain-timeout', { drainTimeout: '99999999999999999999' }, '99999999999999999999'],
     ['--kill-timeout', { killTimeout: '-1' }, '-1'],
     ['--watch-debounce', { watchDebounce: 'soon' }, 'soon'],
+    ['--close-spread', { closeSpread: '2s' }, '2s'],
+    ['--close-spread', { closeSpread: -1 }, '-1'],
     ['--restart-delay', { restartDelay: 0 }, '0'],
     ['--restart-delay-max', { restartDelayMax: 'x' }, 'x'],
     ['--log-level', { logLevel: 'loud' }, 'loud'],

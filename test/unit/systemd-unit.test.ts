@@ -130,6 +130,13 @@ describe('start options in a unit', () => {
     expect(startArgv(raw)).toEqual(['--listen=3000', '--workers=max', '--wait-ready', '--node-arg=--max-old-space-size=512']);
   });
 
+  it('writes a negated flag back only when it turns its default off', () => {
+    const raw = parse(['app.js', '--close-spread', '500', '--no-websocket-close']);
+    expect(raw).toEqual({ script: 'app.js', scriptArgs: [], closeSpread: '500', websocketClose: false });
+    expect(startArgv(raw)).toEqual(['--close-spread=500', '--no-websocket-close']);
+    expect(startArgv({ script: 'app.js', websocketClose: true })).toEqual([]);
+  });
+
   it('makes paths absolute against the working directory and validates like start', () => {
     const units = unitsFor(
       parse(['app.js', '-l', 'unix:run/api.sock', '--pid-file', 'api.pid', '--watch', 'src', 'lib', '--name', 'api']),
