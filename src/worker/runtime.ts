@@ -9,8 +9,9 @@
  * - `activate` makes every held-back listener accept, and every later one
  *   accept at once;
  * - `drain`, or the loss of the channel (the master died), stops accepting,
- *   ends keep-alive in-band (connections.ts), runs shutdown hooks, and exits
- *   when no connection is left.
+ *   ends keep-alive in-band (connections.ts), sends HTTP/2 sessions GOAWAY
+ *   (http2-sessions.ts), runs shutdown hooks, and exits when no connection
+ *   is left.
  * Lifetime: the channel keeps the process alive only while a `listen()`
  * awaits the master's reply or a listener is held back (a held-back handle
  * is not active, so nothing else would). Otherwise the app lives and ends
@@ -26,6 +27,7 @@ import type { ToMaster } from '../ipc/to-master.js';
 import { type ActivateMessage, type DrainMessage, type ToWorker, parseToWorker } from '../ipc/to-worker.js';
 import { HttpConnections } from './connections.js';
 import { type DeferredListen, deferListen } from './deferred-handle.js';
+import { Http2Sessions } from './http2-sessions.js';
 import type { ListenPlan } from './listen-args.js';
 
 export interface WorkerInfo {
@@ -47,6 +49,7 @@ interface Listener {
   readonly address: ListenAddress;
   readonly deferred: DeferredListen;
   readonly http: HttpConnections | undefined;
+  readonly http2: Http2Sessions;
 }
 
 type Internals = NetServer & {
@@ -136,7 +139,7 @@ export class WorkerRuntime {
       internals._listen2?.(host, bound.port, host.includes(':') ? 6 : 4, plan.backlog);
     }
     const http = 'keepAliveTimeout' in server ? new HttpConnections(server as HttpServer) : undefined;
-    const listener: Listener = { server, address: bound, deferred, http };
+    const listener: Listener = { server, address: bound, deferred, http, http2: new Http2Sessions(server) };
     this.#listeners.push(listener);
     server.once('close', () => {
       http?.stop();
@@ -200,6 +203,7 @@ export class WorkerRuntime {
 
   #stopAccepting(listener: Listener): Promise<void> {
     listener.http?.drain();
+    listener.http2.drain();
     return new Promise((resolve) => {
       // net.Server's close, not http.Server's: the latter also closes idle
       // keep-alive connections at once, which races clients reusing them.
