@@ -22,7 +22,7 @@
  * processed them and says so; clients may retry them safely (RFC 9113 §6.8,
  * §8.7), as grpc-js does transparently. Envoy narrows the race with a first
  * GOAWAY naming the largest stream id (nghttp2's shutdown notice) and the real
- * one later, but Node (20 to 24) exposes no shutdown notice, and nghttp2
+ * one later, but Node (20 to 26) exposes no shutdown notice, and nghttp2
  * ignores every new stream after any other GOAWAY: a first GOAWAY with the
  * largest id would only delay the refusal of racing streams until the second.
  *
