@@ -38,48 +38,57 @@ function connect(url: string): http2.ClientHttp2Session {
   return session;
 }
 
+/**
+ * 3 upgrades under 4 sessions × 8 concurrent streams; checks 0 failed
+ * streams, each upgrade in effect within 1 s of go-live, and old workers
+ * gone in < 3 s (deadline 30 s).
+ */
+async function upgradeUnderLoad(fixture: string, scheme: string, env: NodeJS.ProcessEnv): Promise<void> {
+  const app = copyExample(fixture);
+  const master = startMaster(baseArgs(app.script, '--workers', '2', '--drain-timeout', String(DRAIN_TIMEOUT_MS)), { env });
+  await master.waitFor('master.ready');
+  const url = (await master.url()).replace(/^http:/, scheme);
+  const load = await startH2Load(url, { sessions: 4, streams: 8 });
+  await load.waitForVersion('v1', { minCount: 1000 });
+
+  const upgrades: Array<{ from: string; liveAt: number; generation: number }> = [];
+  for (const [from, to] of [['v1', 'v2'], ['v2', 'v3'], ['v3', 'v4']] as const) {
+    app.deploy(to);
+    const mark = master.events.length;
+    process.kill(master.pid, 'SIGUSR2');
+    const live = await master.upgraded(mark);
+    upgrades.push({ from, liveAt: live.time as number, generation: live.generation as number });
+    await load.waitForVersion(to, { minCount: 1000 });
+  }
+  const report = await load.stop();
+
+  expect(report.errors).toEqual([]);
+  expect(report.failed).toBe(0);
+  expect(report.sessionErrors).toEqual({});
+  expect(Object.keys(report.versions).sort()).toEqual(['v1', 'v2', 'v3', 'v4']);
+  for (const { from, liveAt, generation } of upgrades) {
+    // The old version's last answer: streams in flight at go-live, and
+    // streams opened before the client read the GOAWAY.
+    expect(report.versionSpans[from]!.lastAt - liveAt).toBeLessThan(1000);
+    const drained = master.events.filter((e) => e.event === 'drain.finished' && e.generation === generation - 1);
+    expect(drained).toHaveLength(2);
+    for (const e of drained) {
+      expect(e.forced).toBeUndefined();
+      expect(e.durationMs as number).toBeLessThan(3000);
+    }
+  }
+  // Refused: streams the client opened while the GOAWAY was on its way,
+  // above its last stream id, so never processed, and retried by the
+  // client. At most one per stream loop per upgrade: nothing else is refused.
+  expect(report.refused).toBeLessThanOrEqual(4 * 8 * upgrades.length);
+}
+
 describe.each([
   ['h2c (cleartext)', 'http:', {}],
   ['h2 over TLS', 'https:', { TLS_DIR }],
 ])('HTTP/2 drain, %s', (_name, scheme, env) => {
   it('3 upgrades under 4 sessions × 8 streams: 0 failed streams, each upgrade takes effect within 1 s, old workers exit in < 3 s', async () => {
-    const app = copyExample('test/fixtures/h2-app.cjs');
-    const master = startMaster(baseArgs(app.script, '--workers', '2', '--drain-timeout', String(DRAIN_TIMEOUT_MS)), { env });
-    await master.waitFor('master.ready');
-    const url = (await master.url()).replace(/^http:/, scheme);
-    const load = await startH2Load(url, { sessions: 4, streams: 8 });
-    await load.waitForVersion('v1', { minCount: 1000 });
-
-    const upgrades: Array<{ from: string; liveAt: number; generation: number }> = [];
-    for (const [from, to] of [['v1', 'v2'], ['v2', 'v3'], ['v3', 'v4']] as const) {
-      app.deploy(to);
-      const mark = master.events.length;
-      process.kill(master.pid, 'SIGUSR2');
-      const live = await master.upgraded(mark);
-      upgrades.push({ from, liveAt: live.time as number, generation: live.generation as number });
-      await load.waitForVersion(to, { minCount: 1000 });
-    }
-    const report = await load.stop();
-
-    expect(report.errors).toEqual([]);
-    expect(report.failed).toBe(0);
-    expect(report.sessionErrors).toEqual({});
-    expect(Object.keys(report.versions).sort()).toEqual(['v1', 'v2', 'v3', 'v4']);
-    for (const { from, liveAt, generation } of upgrades) {
-      // The old version's last answer: streams in flight at go-live, and
-      // streams opened before the client read the GOAWAY.
-      expect(report.versionSpans[from]!.lastAt - liveAt).toBeLessThan(1000);
-      const drained = master.events.filter((e) => e.event === 'drain.finished' && e.generation === generation - 1);
-      expect(drained).toHaveLength(2);
-      for (const e of drained) {
-        expect(e.forced).toBeUndefined();
-        expect(e.durationMs as number).toBeLessThan(3000);
-      }
-    }
-    // Refused: streams the client opened while the GOAWAY was on its way,
-    // above its last stream id, so never processed, and retried by the
-    // client. At most one per stream loop per upgrade: nothing else is refused.
-    expect(report.refused).toBeLessThanOrEqual(4 * 8 * upgrades.length);
+    await upgradeUnderLoad('test/fixtures/h2-app.cjs', scheme, env);
   });
 
   it('lets a stream in flight finish on the old worker; the same client then reaches the new version on a new connection', async () => {
@@ -103,5 +112,11 @@ describe.each([
     const finished = await master.waitFor('drain.finished');
     expect(finished.forced).toBeUndefined();
     expect(finished.durationMs as number).toBeLessThan(3000);
+  });
+});
+
+describe('HTTP/2 drain, apps built on node:http2', () => {
+  it('fastify with http2: true (h2c): 3 upgrades under load, 0 failed streams', async () => {
+    await upgradeUnderLoad('test/fixtures/fastify-h2-app.cjs', 'http:', {});
   });
 });
