@@ -138,7 +138,10 @@ export class WorkerRuntime {
       const host = bound.host ?? '::';
       internals._listen2?.(host, bound.port, host.includes(':') ? 6 : 4, plan.backlog);
     }
-    const http = 'keepAliveTimeout' in server ? new HttpConnections(server as HttpServer) : undefined;
+    // http(s).Server, and an HTTP/2 secure server with `allowHTTP1` (Node 20
+    // and 22 give it `headersTimeout` but no `keepAliveTimeout`): its HTTP/1.1
+    // connections drain in-band too.
+    const http = 'keepAliveTimeout' in server || 'headersTimeout' in server ? new HttpConnections(server as HttpServer) : undefined;
     const listener: Listener = { server, address: bound, deferred, http, http2: new Http2Sessions(server) };
     this.#listeners.push(listener);
     server.once('close', () => {

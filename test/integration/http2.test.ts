@@ -8,6 +8,7 @@ import http2 from 'node:http2';
 import { describe, expect, it } from 'vitest';
 import { copyExample } from '../helpers/app.js';
 import { startH2Load } from '../helpers/h2-load.js';
+import { startLoad } from '../helpers/load.js';
 import { deadline } from '../helpers/long-lived.js';
 import { ROOT, baseArgs, startMaster } from '../helpers/master.js';
 import { onCleanup } from '../helpers/processes.js';
@@ -118,5 +119,36 @@ describe.each([
 describe('HTTP/2 drain, apps built on node:http2', () => {
   it('fastify with http2: true (h2c): 3 upgrades under load, 0 failed streams', async () => {
     await upgradeUnderLoad('test/fixtures/fastify-h2-app.cjs', 'http:', {});
+  });
+});
+
+describe('HTTP/2 and HTTP/1.1 on one port (allowHTTP1)', () => {
+  it('drains both: 2 upgrades under h2 and HTTP/1.1 keep-alive load, 0 failed, old workers exit in < 3 s', async () => {
+    const app = copyExample('test/fixtures/h2-compat-app.cjs');
+    const master = startMaster(baseArgs(app.script, '--drain-timeout', String(DRAIN_TIMEOUT_MS)), { env: { TLS_DIR } });
+    await master.waitFor('master.ready');
+    const url = (await master.url()).replace(/^http:/, 'https:');
+    const h2 = await startH2Load(url, { sessions: 2, streams: 4 });
+    const h1 = await startLoad(url, { keepalive: 4, fresh: 1 });
+    await h2.waitForVersion('v1', { minCount: 200 });
+    await h1.waitForVersion('v1', { minCount: 200 });
+    for (const version of ['v2', 'v3']) {
+      app.deploy(version);
+      const mark = master.events.length;
+      process.kill(master.pid, 'SIGUSR2');
+      await master.upgraded(mark);
+      await h2.waitForVersion(version, { minCount: 200 });
+      await h1.waitForVersion(version, { minCount: 200 });
+    }
+    const [h2Report, h1Report] = [await h2.stop(), await h1.stop()];
+    expect(h2Report.errors).toEqual([]);
+    expect(h1Report.errors).toEqual([]);
+    expect(h2Report.failed + h1Report.failed).toBe(0);
+    const drained = master.events.filter((e) => e.event === 'drain.finished' && (e.generation as number) < 3);
+    expect(drained).toHaveLength(2);
+    for (const e of drained) {
+      expect(e.forced).toBeUndefined();
+      expect(e.durationMs as number).toBeLessThan(3000);
+    }
   });
 });
