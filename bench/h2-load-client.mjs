@@ -101,6 +101,8 @@ const stats = {
   inFlight: 0,
   issued: 0,
   sessionsOpened: 0,
+  /** Sessions that received a GOAWAY. */
+  goaways: 0,
   /** @type {Record<string, number>} */ failuresByKind: {},
   /** @type {Record<string, number>} */ sessionErrors: {},
   /** @type {Record<string, number>} */ versions: {},
@@ -125,6 +127,7 @@ class Slot {
       const kind = err.code ? String(err.code) : 'error';
       stats.sessionErrors[kind] = (stats.sessionErrors[kind] ?? 0) + 1;
     });
+    session.once('goaway', () => stats.goaways++);
     this.all.add(session);
     session.once('close', () => this.all.delete(session));
     this.session = session;
@@ -235,6 +238,7 @@ function buildReport() {
     failed: stats.failed,
     refused: stats.refused,
     sessionsOpened: stats.sessionsOpened,
+    goaways: stats.goaways,
     failuresByKind: stats.failuresByKind,
     sessionErrors: stats.sessionErrors,
     versions: stats.versions,

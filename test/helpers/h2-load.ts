@@ -11,6 +11,8 @@ export interface H2LoadReport {
   /** Streams the server refused (never processed), retried on a new session. */
   refused: number;
   sessionsOpened: number;
+  /** Sessions that received a GOAWAY. */
+  goaways: number;
   failuresByKind: Record<string, number>;
   sessionErrors: Record<string, number>;
   versions: Record<string, number>;
