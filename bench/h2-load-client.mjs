@@ -26,9 +26,9 @@
  *   self-signed certificates accepted). Bad arguments print one line on
  *   stderr and exit with code 2.
  * - Every request is recorded exactly once, as OK (2xx status and body read to
- *   the end) or as a failure of one kind: `timeout`, `status-<n>`,
- *   `rst-<code>` (the stream was reset), the error's `code`, or
- *   `error:<message>`.
+ *   the end) or as a failure of one kind: `timeout`, `status-<n>`, the
+ *   connection's error code (`ECONNRESET`, …), or `rst-<code>` (the stream
+ *   was reset with that HTTP/2 error code).
  * - The final report is ONE JSON line on stdout; exit code is 0 whatever the
  *   failure count (the caller judges).
  * - IPC (when forked): in `stop`, `snapshot`; out `started`, `snapshot`,
@@ -185,7 +185,12 @@ function streamOnce(session) {
         return settle({ ok: true, version });
       }
       if (stream.rstCode === NGHTTP2_REFUSED_STREAM) return settle({ ok: false, refused: true, kind: 'refused', message: 'REFUSED_STREAM' });
-      const kind = stream.rstCode ? `rst-${stream.rstCode}` : streamError?.code ? String(streamError.code) : 'closed-before-end';
+      // A connection-level error (ECONNRESET, ECONNREFUSED) names the cause
+      // better than the INTERNAL_ERROR code Node then gives the stream.
+      // (A stream cancelled by a failed connection carries it as `cause`.)
+      const code = streamError?.cause?.code ?? streamError?.code;
+      const connectionError = code && code !== 'ERR_HTTP2_STREAM_ERROR' ? String(code) : undefined;
+      const kind = connectionError ?? (stream.rstCode ? `rst-${stream.rstCode}` : 'closed-before-end');
       settle({ ok: false, refused: false, kind, message: String(streamError?.message ?? `stream closed (rstCode ${stream.rstCode})`) });
     });
     stream.end();
