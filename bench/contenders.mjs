@@ -19,6 +19,7 @@
  * pids and `pm2 jlist`.
  */
 import http from 'node:http';
+import http2 from 'node:http2';
 import { cpSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BENCH_DIR } from './deps.mjs';
@@ -57,11 +58,29 @@ function writeVersion(file, version) {
   renameSync(`${file}.tmp`, file);
 }
 
+/** Apps that speak HTTP/2 only (h2c), with no HTTP/1.1 on their port. */
+export const isH2App = (app) => app === 'h2';
+
 /**
- * One GET on a new connection; resolves with the x-version header or null.
- * @param {string} url
+ * One GET on a new connection (HTTP/1.1, or h2c for `h2`); resolves with the
+ * x-version header or null.
+ * @param {string} url @param {boolean} [h2]
  */
-export function servedVersion(url) {
+export function servedVersion(url, h2 = false) {
+  if (h2) {
+    return new Promise((resolve) => {
+      const session = http2.connect(url);
+      const timer = setTimeout(() => session.destroy(), 2000);
+      session.on('error', () => {});
+      session.on('close', () => { clearTimeout(timer); resolve(null); });
+      const stream = session.request({ ':path': new URL(url).pathname });
+      let version = null;
+      stream.on('response', (headers) => { if (headers[':status'] === 200) version = String(headers['x-version'] ?? ''); });
+      stream.on('error', () => {});
+      stream.resume();
+      stream.on('end', () => { clearTimeout(timer); resolve(version); session.close(); });
+    });
+  }
   return new Promise((resolve) => {
     const req = http.get(url, { agent: false, timeout: 2000 }, (res) => {
       res.resume();
@@ -73,9 +92,9 @@ export function servedVersion(url) {
   });
 }
 
-/** @param {string} url @param {string} version */
-function waitServing(url, version, timeoutMs = 20_000) {
-  return waitUntil(async () => (await servedVersion(url)) === version, { timeoutMs, intervalMs: 20, what: `${url} to answer ${version}` });
+/** @param {string} url @param {string} version @param {boolean} h2 */
+function waitServing(url, version, h2, timeoutMs = 20_000) {
+  return waitUntil(async () => (await servedVersion(url, h2)) === version, { timeoutMs, intervalMs: 20, what: `${url} to answer ${version}` });
 }
 
 /**
@@ -264,7 +283,7 @@ export function pm2({ pm2: daemon, app, dir, mode, instances = 1, graceful = fal
       });
       const online = await waitUntil(() => daemon.online(id), { timeoutMs: 20_000, intervalMs: 50, what: `${id} online in pm2 jlist` });
       pids = online.map((p) => p.pid);
-      await waitServing(contender.url, 'v0');
+      await waitServing(contender.url, 'v0', isH2App(app));
     },
     /** @param {string} version */
     async deploy(version) {

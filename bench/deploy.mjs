@@ -24,9 +24,10 @@ import { startLoad } from './load.mjs';
 import { delay, now } from './procs.mjs';
 
 /**
- * @param {{ contender: any, upgrades: number, intervalMs: number, keepalive: number, fresh: number, log: (l: string) => void }} options
+ * `h2`: HTTP/2 traffic (bench/h2-load-client.mjs) instead of HTTP/1.1.
+ * @param {{ contender: any, upgrades: number, intervalMs: number, keepalive: number, fresh: number, h2?: { sessions: number, streams: number }, log: (l: string) => void }} options
  */
-export async function deployUnderLoad({ contender, upgrades, intervalMs, keepalive, fresh, log }) {
+export async function deployUnderLoad({ contender, upgrades, intervalMs, keepalive, fresh, h2, log }) {
   /** @type {Awaited<ReturnType<typeof startLoad>> | null} */
   let load = null;
   /** @type {Array<[number, number]>} */
@@ -41,7 +42,7 @@ export async function deployUnderLoad({ contender, upgrades, intervalMs, keepali
   let report = null;
   try {
     await contender.start();
-    load = await startLoad(contender.url, { keepalive, fresh, durationMs: upgrades * intervalMs + 120_000, timeoutMs: 5_000 });
+    load = await startLoad(contender.url, { keepalive, fresh, h2, durationMs: upgrades * intervalMs + 120_000, timeoutMs: 5_000 });
     await load.waitForVersion('v0', { minCount: 200 });
     const t0 = now();
     const periodEnd = t0 + upgrades * intervalMs;
@@ -88,10 +89,11 @@ export async function deployUnderLoad({ contender, upgrades, intervalMs, keepali
     failuresByKind: report?.failuresByKind ?? {},
     byLoop: report?.byLoop ?? null,
     versionsSeen: report ? Object.keys(report.versions).length : null,
-    p99: report?.latencyMs.p99 ?? null,
-    p99Inside: report?.latencyMs.insideWindows?.p99 ?? null,
-    p99Outside: report?.latencyMs.outsideWindows?.p99 ?? null,
-    insideCount: report?.latencyMs.insideWindows?.count ?? 0,
+    refused: report?.refused ?? null,
+    p99: report?.latencyMs?.p99 ?? null,
+    p99Inside: report?.latencyMs?.insideWindows?.p99 ?? null,
+    p99Outside: report?.latencyMs?.outsideWindows?.p99 ?? null,
+    insideCount: report?.latencyMs?.insideWindows?.count ?? 0,
     errors: report?.errors.slice(0, 5) ?? [],
   };
 }

@@ -1,7 +1,8 @@
 /**
- * Drives bench/load-client.mjs (forked, over IPC): the client that records
- * every request it sends exactly once, with the failure kind and the version
- * that answered.
+ * Drives bench/load-client.mjs (HTTP/1.1) or bench/h2-load-client.mjs
+ * (HTTP/2, with `h2`), forked, over IPC: the clients that record every
+ * request they send exactly once, with the failure kind and the version that
+ * answered. The HTTP/2 client reports no latency figures.
  *
  * Contracts:
  * - `toClient(ms)` / `toBench(ms)` convert between this process's clock
@@ -18,16 +19,19 @@ import { BENCH_DIR } from './deps.mjs';
 import { delay, now, track, untrack } from './procs.mjs';
 
 const CLIENT = join(BENCH_DIR, 'load-client.mjs');
+const H2_CLIENT = join(BENCH_DIR, 'h2-load-client.mjs');
 
 /**
  * @param {string} url
- * @param {{ keepalive: number, fresh: number, durationMs: number, timeoutMs?: number }} options
+ * @param {{ keepalive: number, fresh: number, durationMs: number, timeoutMs?: number, h2?: { sessions: number, streams: number } }} options
  */
-export async function startLoad(url, { keepalive, fresh, durationMs, timeoutMs = 10_000 }) {
-  const proc = fork(CLIENT, [
+export async function startLoad(url, { keepalive, fresh, durationMs, timeoutMs = 10_000, h2 }) {
+  const shape = h2
+    ? ['--sessions', String(h2.sessions), '--streams', String(h2.streams)]
+    : ['--keepalive', String(keepalive), '--fresh', String(fresh)];
+  const proc = fork(h2 ? H2_CLIENT : CLIENT, [
     '--url', url,
-    '--keepalive', String(keepalive),
-    '--fresh', String(fresh),
+    ...shape,
     '--duration-ms', String(durationMs),
     '--timeout-ms', String(timeoutMs),
     '--max-requests', '10000000', // the client's default (500 000) is reached in ~20 s on hello

@@ -45,11 +45,15 @@ export function formatReport(results) {
   if (results.deploy) {
     out.push('\n### 2. Deploy under load');
     for (const d of results.deploy) {
-      out.push(`\n${d.app}: ${d.upgrades} upgrades, one every ${d.intervalMs / 1000} s; load-client with ${d.keepalive} keep-alive + ${d.fresh} new-connection-per-request loops; every request accounted for\n`);
+      const traffic = d.h2
+        ? `HTTP/2 (h2c) h2-load-client with ${d.h2.sessions} sessions × ${d.h2.streams} concurrent streams, reusing each session until GOAWAY; every stream accounted for (streams refused as unprocessed are retried and listed under failures by kind as "refused, retried")`
+        : `load-client with ${d.keepalive} keep-alive + ${d.fresh} new-connection-per-request loops; every request accounted for`;
+      out.push(`\n${d.app}: ${d.upgrades} upgrades, one every ${d.intervalMs / 1000} s; ${traffic}\n`);
       out.push(header(['contender', 'upgrades done', 'requests', 'failed', 'failures by kind', 'p99 ms in upgrade windows', 'p99 ms outside', 'upgrade ms median / max']));
       for (const r of d.rows) {
         const notes = [r.late && `${r.late} late`, r.skipped && `${r.skipped} not started: 20 s period over`, r.failedUpgrades?.length && `${r.failedUpgrades.length} failed`].filter(Boolean);
-        out.push(row([r.label, `${r.upgrades ?? dash}${notes.length ? ` (${notes.join(', ')})` : ''}`, num(r.total), num(r.failed), kinds(r.failuresByKind), num(r.p99Inside, 1), num(r.p99Outside, 1), `${num(r.upgradeMs?.median)} / ${num(r.upgradeMs?.max)}`]) + (r.error ? ` ${r.error}` : ''));
+        const byKind = r.refused ? { ...r.failuresByKind, 'refused, retried': r.refused } : r.failuresByKind;
+        out.push(row([r.label, `${r.upgrades ?? dash}${notes.length ? ` (${notes.join(', ')})` : ''}`, num(r.total), num(r.failed), kinds(byKind), num(r.p99Inside, 1), num(r.p99Outside, 1), `${num(r.upgradeMs?.median)} / ${num(r.upgradeMs?.max)}`]) + (r.error ? ` ${r.error}` : ''));
       }
     }
   }

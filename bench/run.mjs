@@ -14,7 +14,8 @@
  *   copy taken at start, so a rebuild during the run changes nothing.
  * - Traffic goes only to 127.0.0.1. PM2 runs with a private PM2_HOME per
  *   phase, killed at the end of the phase.
- * - Bounded: a full run takes about 6.5 minutes on 2 cores; at 9.5 minutes
+ * - Bounded: a full run takes about 8 minutes on 2 cores (6.5 measured before
+ *   the h2 deploy row, which adds about 1.5); at 9.5 minutes
  *   (4 for --quick) the run is abandoned. Whatever ends it (done, error,
  *   deadline, SIGINT/SIGTERM), every process it started is stopped, and
  *   PM2's daemon killed, before it exits.
@@ -26,7 +27,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { spawnSync } from 'node:child_process';
-import { bare, overseer, pm2, useOverseerSnapshot } from './contenders.mjs';
+import { bare, isH2App, overseer, pm2, useOverseerSnapshot } from './contenders.mjs';
 import { BENCH_DIR, ensureDeps } from './deps.mjs';
 import { deployUnderLoad } from './deploy.mjs';
 import { measureFootprint } from './footprint.mjs';
@@ -57,10 +58,12 @@ for (const p of phases) {
 
 /** Sizes of each phase; --quick is for development, not for numbers. */
 const PLAN = values.quick
-  ? { startup: { runs: 5 }, throughput: { apps: ['hello'], rounds: 1, durationS: 2, warmupS: 1 }, deploy: { apps: ['hello'], upgrades: 3 }, upgradeTime: { upgrades: 2 }, footprint: { upgrades: 10 }, deadlineMs: 4 * 60_000 }
-  : { startup: { runs: 21 }, throughput: { apps: ['hello', 'express'], rounds: 4, durationS: 2, warmupS: 1 }, deploy: { apps: ['hello', 'express'], upgrades: 10 }, upgradeTime: { upgrades: 5 }, footprint: { upgrades: 50 }, deadlineMs: 9.5 * 60_000 };
+  ? { startup: { runs: 5 }, throughput: { apps: ['hello'], rounds: 1, durationS: 2, warmupS: 1 }, deploy: { apps: ['hello', 'h2'], upgrades: 3 }, upgradeTime: { upgrades: 2 }, footprint: { upgrades: 10 }, deadlineMs: 4 * 60_000 }
+  : { startup: { runs: 21 }, throughput: { apps: ['hello', 'express'], rounds: 4, durationS: 2, warmupS: 1 }, deploy: { apps: ['hello', 'express', 'h2'], upgrades: 10 }, upgradeTime: { upgrades: 5 }, footprint: { upgrades: 50 }, deadlineMs: 9.5 * 60_000 };
 const CONNECTIONS = 50;
 const DEPLOY = { intervalMs: 2000, keepalive: 50, fresh: 2 };
+/** HTTP/2 apps: 8 sessions × 8 concurrent streams, about as many requests in flight as DEPLOY's loops. */
+const DEPLOY_H2 = { sessions: 8, streams: 8 };
 
 const T0 = now();
 /** @param {string} line */
@@ -176,11 +179,11 @@ async function main() {
       const rows = [];
       for (const contender of contenders) {
         log(`  ${app}: ${contender.label}`);
-        const r = await deployUnderLoad({ contender, upgrades: PLAN.deploy.upgrades, ...DEPLOY, log });
+        const r = await deployUnderLoad({ contender, upgrades: PLAN.deploy.upgrades, ...DEPLOY, h2: isH2App(app) ? DEPLOY_H2 : undefined, log });
         log(`    ${r.failed ?? '?'} failed of ${r.total ?? '?'} ${JSON.stringify(r.failuresByKind)}; p99 in windows ${r.p99Inside} ms, outside ${r.p99Outside} ms`);
         rows.push(r);
       }
-      out.push({ app, upgrades: PLAN.deploy.upgrades, ...DEPLOY, rows });
+      out.push({ app, upgrades: PLAN.deploy.upgrades, ...DEPLOY, h2: isH2App(app) ? DEPLOY_H2 : null, rows });
     }
     return out;
   });

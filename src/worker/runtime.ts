@@ -10,8 +10,10 @@
  *   accept at once;
  * - `drain`, the loss of the channel (the master died), or a SIGTERM/SIGINT
  *   sent to this worker directly (signals.ts; the master is told `draining`)
- *   stops accepting, ends keep-alive in-band (connections.ts), runs shutdown
- *   hooks, and exits when no connection is left.
+ *   stops accepting, ends keep-alive in-band (connections.ts), closes
+ *   WebSockets with a close frame (websocket-close.ts), sends HTTP/2 sessions
+ *   GOAWAY (http2-sessions.ts), runs shutdown hooks, and exits when no
+ *   connection is left.
  * Lifetime: the channel keeps the process alive only while a `listen()`
  * awaits the master's reply or a listener is held back (a held-back handle
  * is not active, so nothing else would). Otherwise the app lives and ends
@@ -28,6 +30,7 @@ import { type ActivateMessage, type DrainMessage, type ToWorker, parseToWorker }
 import { CloseSpread } from './close-spread.js';
 import { HttpConnections } from './connections.js';
 import { type DeferredListen, deferListen } from './deferred-handle.js';
+import { Http2Sessions } from './http2-sessions.js';
 import type { ListenPlan } from './listen-args.js';
 import { WebSocketCloser } from './websocket-close.js';
 
@@ -55,6 +58,7 @@ interface Listener {
   readonly deferred: DeferredListen;
   readonly http: HttpConnections | undefined;
   readonly websockets: WebSocketCloser | undefined;
+  readonly http2: Http2Sessions;
 }
 
 type Internals = NetServer & {
@@ -174,9 +178,12 @@ export class WorkerRuntime {
       const host = bound.host ?? '::';
       internals._listen2?.(host, bound.port, host.includes(':') ? 6 : 4, plan.backlog);
     }
-    const http = 'keepAliveTimeout' in server ? new HttpConnections(server as HttpServer, this.#spread) : undefined;
+    // http(s).Server, and an HTTP/2 secure server with `allowHTTP1` (Node 20
+    // and 22 give it `headersTimeout` but no `keepAliveTimeout`): its HTTP/1.1
+    // connections drain in-band too.
+    const http = 'keepAliveTimeout' in server || 'headersTimeout' in server ? new HttpConnections(server as HttpServer, this.#spread) : undefined;
     const websockets = http && this.info.websocketClose ? new WebSocketCloser(server as HttpServer, this.#spread) : undefined;
-    const listener: Listener = { server, address: bound, deferred, http, websockets };
+    const listener: Listener = { server, address: bound, deferred, http, websockets, http2: new Http2Sessions(server) };
     this.#listeners.push(listener);
     server.once('close', () => {
       http?.stop();
@@ -241,6 +248,7 @@ export class WorkerRuntime {
   #stopAccepting(listener: Listener): Promise<void> {
     listener.http?.drain();
     listener.websockets?.drain();
+    listener.http2.drain();
     return new Promise((resolve) => {
       // net.Server's close, not http.Server's: the latter also closes idle
       // keep-alive connections at once, which races clients reusing them.

@@ -1,6 +1,7 @@
 /**
- * Runs bench/load-client.mjs in its own process: it accounts for every
- * request it sends (status, error kind, which version answered).
+ * Runs bench/load-client.mjs (HTTP/1.1) or bench/h2-load-client.mjs (HTTP/2)
+ * in its own process: each accounts for every request it sends (status,
+ * error kind, which version answered).
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { ROOT } from './master.js';
@@ -26,28 +27,33 @@ export interface Snapshot {
   elapsedMs: number;
 }
 
-export interface LoadRun {
+export interface LoadRun<R = LoadReport> {
   readonly proc: ChildProcess;
   snapshot(): Promise<Snapshot>;
   /** Stop sending, await every in-flight request, return the report. */
-  stop(): Promise<LoadReport>;
+  stop(): Promise<R>;
   /** Resolves when the client has sent at least `n` more OK responses of `version`. */
   waitForVersion(version: string, options?: { minCount?: number; timeoutMs?: number }): Promise<void>;
 }
 
-export async function startLoad(
+export function startLoad(
   url: string,
   options: { keepalive?: number; fresh?: number; durationMs?: number } = {},
 ): Promise<LoadRun> {
-  const proc = fork(`${ROOT}bench/load-client.mjs`, [
+  return forkLoadClient<LoadReport>('bench/load-client.mjs', [
     '--url', url,
     '--keepalive', String(options.keepalive ?? 4),
     '--fresh', String(options.fresh ?? 2),
     '--duration-ms', String(options.durationMs ?? 60_000),
-  ], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  ]);
+}
+
+/** Fork one of bench/'s load clients (they share the IPC contract) and follow it. */
+export async function forkLoadClient<R>(script: string, args: readonly string[]): Promise<LoadRun<R>> {
+  const proc = fork(`${ROOT}${script}`, args, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   track(proc.pid);
-  const report = new Promise<LoadReport>((resolve, reject) => {
-    proc.on('message', (m: { type: string; report?: LoadReport }) => {
+  const report = new Promise<R>((resolve, reject) => {
+    proc.on('message', (m: { type: string; report?: R }) => {
       if (m.type === 'report') resolve(m.report!);
     });
     proc.once('exit', (code) => reject(new Error(`load client exited (${code}) without a report`)));
@@ -57,7 +63,7 @@ export async function startLoad(
     proc.on('message', (m: { type: string }) => m.type === 'started' && resolve());
     proc.once('exit', (code) => reject(new Error(`load client exited (${code}) before starting`)));
   });
-  const run: LoadRun = {
+  const run: LoadRun<R> = {
     proc,
     snapshot() {
       return new Promise<Snapshot>((resolve, reject) => {

@@ -1,0 +1,307 @@
+#!/usr/bin/env node
+/**
+ * Loopback HTTP/2 load client that accounts for every stream it opens.
+ *
+ * Used by integration tests and benchmarks to prove "zero failed streams
+ * during an upgrade" for HTTP/2. No dependencies beyond node: built-ins.
+ *
+ * CLI:
+ *   node bench/h2-load-client.mjs --url http://127.0.0.1:PORT/path
+ *     [--sessions 4] [--streams 8] [--duration-ms 10000]
+ *     [--max-requests 500000] [--timeout-ms 10000]
+ *
+ * Behaves like a client library that reuses connections as hard as it can:
+ * - `--sessions` slots each hold one session (connection); `--streams` loops
+ *   per slot send request after request on the slot's current session, so
+ *   every session carries that many concurrent streams.
+ * - A session that received GOAWAY (Node then marks it closed) or ended is
+ *   replaced by a new one at the slot's next request: new streams go to a new
+ *   connection, streams in flight finish on the old one.
+ * - A stream the server refused (RST_STREAM REFUSED_STREAM, or above the
+ *   last stream id of a GOAWAY: never processed, RFC 9113 §8.7) is retried on
+ *   a new session, at most 3 times, and counted in `refused`.
+ *
+ * Contracts:
+ * - Only loopback targets, over http: (h2c, prior knowledge) or https: (h2,
+ *   self-signed certificates accepted). Bad arguments print one line on
+ *   stderr and exit with code 2.
+ * - Every request is recorded exactly once, as OK (2xx status and body read to
+ *   the end) or as a failure of one kind: `timeout`, `status-<n>`, the
+ *   connection's error code (`ECONNRESET`, …), or `rst-<code>` (the stream
+ *   was reset with that HTTP/2 error code).
+ * - The final report is ONE JSON line on stdout; exit code is 0 whatever the
+ *   failure count (the caller judges).
+ * - IPC (when forked): in `stop`, `snapshot`; out `started`, `snapshot`,
+ *   `report`. After `report` the channel is disconnected.
+ * - Times are ms since client start (`…Ms`) or since the epoch (`…At`).
+ */
+import http2 from 'node:http2';
+import net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+
+const { NGHTTP2_REFUSED_STREAM, NGHTTP2_CANCEL } = http2.constants;
+const MAX_TRIES = 3;
+
+const T0 = performance.now();
+const now = () => performance.now() - T0;
+const r1 = (ms) => Math.round(ms * 10) / 10;
+
+/** @param {string} message one line; exits with code 2 @returns {never} */
+function usageError(message) {
+  process.stderr.write(`h2-load-client: ${message}\n`);
+  process.exit(2);
+}
+
+function parseCli() {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      strict: true,
+      options: {
+        url: { type: 'string' },
+        sessions: { type: 'string', default: '4' },
+        streams: { type: 'string', default: '8' },
+        'duration-ms': { type: 'string', default: '10000' },
+        'max-requests': { type: 'string', default: '500000' },
+        'timeout-ms': { type: 'string', default: '10000' },
+      },
+    }));
+  } catch (err) {
+    usageError(String(/** @type {Error} */ (err).message).split('\n')[0]);
+  }
+  /** @param {string} name @param {number} min @param {number} max */
+  const int = (name, min, max) => {
+    const raw = values[name];
+    const n = Number(raw);
+    if (!/^\d+$/.test(raw) || n < min || n > max) usageError(`--${name} must be an integer in [${min}, ${max}], got "${raw}"`);
+    return n;
+  };
+  if (!values.url) usageError('--url is required');
+  const url = URL.canParse(values.url) ? new URL(values.url) : usageError(`invalid --url "${values.url}"`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') usageError(`only http: and https: URLs are supported, got "${url.protocol}"`);
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const loopback = host === 'localhost' || host === '::1' || (net.isIPv4(host) && host.startsWith('127.'));
+  if (!loopback) usageError(`refusing non-loopback host "${url.hostname}"`);
+  return {
+    url,
+    sessions: int('sessions', 1, 1000),
+    streams: int('streams', 1, 1000),
+    durationMs: int('duration-ms', 1, 600_000),
+    maxRequests: int('max-requests', 1, 10_000_000),
+    timeoutMs: int('timeout-ms', 1, 600_000),
+  };
+}
+
+const opts = parseCli();
+const stats = {
+  ok: 0,
+  failed: 0,
+  refused: 0,
+  inFlight: 0,
+  issued: 0,
+  sessionsOpened: 0,
+  /** Sessions that received a GOAWAY. */
+  goaways: 0,
+  /** @type {Record<string, number>} */ failuresByKind: {},
+  /** @type {Record<string, number>} */ sessionErrors: {},
+  /** @type {Record<string, number>} */ versions: {},
+  /** @type {Record<string, { firstMs: number, lastMs: number, firstAt: number, lastAt: number }>} */ versionSpans: {},
+  /** @type {Array<{ atMs: number, kind: string, message: string }>} */ errors: [],
+};
+let stopping = false;
+let reported = false;
+
+/** One connection slot: its current session, replaced once it can take no new stream. */
+class Slot {
+  /** @type {http2.ClientHttp2Session | undefined} */ session;
+  /** @type {Set<http2.ClientHttp2Session>} */ all = new Set();
+
+  /** @returns {http2.ClientHttp2Session} */
+  current() {
+    const s = this.session;
+    if (s && !s.closed && !s.destroyed) return s;
+    const session = http2.connect(opts.url, { rejectUnauthorized: false });
+    stats.sessionsOpened++;
+    session.on('error', (err) => {
+      const kind = err.code ? String(err.code) : 'error';
+      stats.sessionErrors[kind] = (stats.sessionErrors[kind] ?? 0) + 1;
+    });
+    session.once('goaway', () => stats.goaways++);
+    this.all.add(session);
+    session.once('close', () => this.all.delete(session));
+    this.session = session;
+    return session;
+  }
+
+  close() {
+    for (const s of this.all) s.close();
+  }
+}
+
+/**
+ * One GET on `session`. Never rejects.
+ * @returns {Promise<{ ok: true, version: string } | { ok: false, refused: boolean, kind: string, message: string }>}
+ */
+function streamOnce(session) {
+  return new Promise((resolve) => {
+    let settled = false;
+    let timedOut = false;
+    let status = 0;
+    let version = 'unknown';
+    let ended = false;
+    /** @type {Error | undefined} */ let streamError;
+    const settle = (outcome) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(outcome);
+    };
+    let stream;
+    try {
+      stream = session.request({ ':path': `${opts.url.pathname}${opts.url.search}` });
+    } catch (err) {
+      // Not sent: the session was closed under us (GOAWAY), retry elsewhere.
+      const refused = err.code === 'ERR_HTTP2_GOAWAY_SESSION' || err.code === 'ERR_HTTP2_INVALID_SESSION';
+      settle({ ok: false, refused, kind: String(err.code ?? 'error'), message: String(err.message) });
+      return;
+    }
+    const timer = setTimeout(() => {
+      timedOut = true;
+      stream.close(NGHTTP2_CANCEL);
+    }, opts.timeoutMs);
+    stream.on('response', (headers) => {
+      status = Number(headers[':status']);
+      const v = headers['x-version'];
+      if (v) version = String(Array.isArray(v) ? v[0] : v);
+    });
+    stream.on('data', () => {});
+    stream.on('end', () => { ended = true; });
+    stream.on('error', (err) => { streamError = err; });
+    stream.on('close', () => {
+      if (timedOut) return settle({ ok: false, refused: false, kind: 'timeout', message: `no complete response within ${opts.timeoutMs} ms` });
+      if (ended && stream.rstCode === 0) {
+        if (status < 200 || status > 299) return settle({ ok: false, refused: false, kind: `status-${status}`, message: `HTTP ${status}` });
+        return settle({ ok: true, version });
+      }
+      if (stream.rstCode === NGHTTP2_REFUSED_STREAM) return settle({ ok: false, refused: true, kind: 'refused', message: 'REFUSED_STREAM' });
+      // A connection-level error (ECONNRESET, ECONNREFUSED) names the cause
+      // better than the INTERNAL_ERROR code Node then gives the stream.
+      // (A stream cancelled by a failed connection carries it as `cause`.)
+      const code = streamError?.cause?.code ?? streamError?.code;
+      const connectionError = code && code !== 'ERR_HTTP2_STREAM_ERROR' ? String(code) : undefined;
+      const kind = connectionError ?? (stream.rstCode ? `rst-${stream.rstCode}` : 'closed-before-end');
+      settle({ ok: false, refused: false, kind, message: String(streamError?.message ?? `stream closed (rstCode ${stream.rstCode})`) });
+    });
+    stream.end();
+  });
+}
+
+/** Record one settled request. */
+function record(outcome) {
+  const endMs = now();
+  if (outcome.ok) {
+    stats.ok++;
+    const v = outcome.version;
+    stats.versions[v] = (stats.versions[v] ?? 0) + 1;
+    const at = Math.round(performance.timeOrigin + T0 + endMs);
+    const span = (stats.versionSpans[v] ??= { firstMs: r1(endMs), lastMs: r1(endMs), firstAt: at, lastAt: at });
+    span.lastMs = r1(endMs);
+    span.lastAt = at;
+  } else {
+    stats.failed++;
+    stats.failuresByKind[outcome.kind] = (stats.failuresByKind[outcome.kind] ?? 0) + 1;
+    if (stats.errors.length < 20) stats.errors.push({ atMs: r1(endMs), kind: outcome.kind, message: outcome.message });
+  }
+}
+
+/** One stream loop on a slot: request after request until stop or the budget is spent. */
+async function runLoop(slot) {
+  while (!stopping) {
+    if (stats.issued >= opts.maxRequests) return stop();
+    stats.issued++;
+    stats.inFlight++;
+    let outcome;
+    for (let tries = 1; ; tries++) {
+      outcome = await streamOnce(slot.current());
+      if (outcome.ok || !outcome.refused || tries === MAX_TRIES) break;
+      stats.refused++;
+    }
+    stats.inFlight--;
+    record(outcome);
+  }
+}
+
+function snapshot() {
+  return { total: stats.ok + stats.failed, ok: stats.ok, failed: stats.failed, refused: stats.refused, inFlight: stats.inFlight, versions: { ...stats.versions }, elapsedMs: r1(now()) };
+}
+
+function buildReport() {
+  return {
+    total: stats.ok + stats.failed,
+    ok: stats.ok,
+    failed: stats.failed,
+    refused: stats.refused,
+    sessionsOpened: stats.sessionsOpened,
+    goaways: stats.goaways,
+    failuresByKind: stats.failuresByKind,
+    sessionErrors: stats.sessionErrors,
+    versions: stats.versions,
+    versionSpans: stats.versionSpans,
+    errors: stats.errors,
+    durationMs: r1(now()),
+  };
+}
+
+function emitReport(extra = {}) {
+  if (reported) return;
+  reported = true;
+  const report = { ...buildReport(), ...extra };
+  process.stdout.write(`${JSON.stringify(report)}\n`);
+  if (process.send && process.connected) {
+    process.send({ type: 'report', report }, () => { if (process.connected) process.disconnect(); });
+  }
+}
+
+const slots = [];
+const loops = [];
+/** @type {NodeJS.Timeout | undefined} */
+let durationTimer;
+
+/**
+ * Stop issuing requests, await the in-flight ones (each bounded by
+ * --timeout-ms), close the sessions, then report. Idempotent. Hard deadline
+ * (timeout + 5 s): report with `unsettled`, exit 1.
+ */
+function stop() {
+  if (stopping) return;
+  stopping = true;
+  clearTimeout(durationTimer);
+  setTimeout(() => {
+    const clean = reported;
+    emitReport({ unsettled: stats.inFlight });
+    process.exit(clean ? 0 : 1);
+  }, opts.timeoutMs + 5000).unref();
+  Promise.all(loops).then(() => {
+    for (const slot of slots) slot.close();
+    emitReport();
+  });
+}
+
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, stop);
+if (process.send) {
+  process.on('message', (/** @type {any} */ msg) => {
+    if (!msg || typeof msg !== 'object') return;
+    if (msg.type === 'stop') stop();
+    else if (msg.type === 'snapshot' && process.send && process.connected) process.send({ type: 'snapshot', snapshot: snapshot() });
+  });
+  process.on('disconnect', stop);
+}
+
+durationTimer = setTimeout(stop, opts.durationMs);
+for (let i = 0; i < opts.sessions; i++) {
+  const slot = new Slot();
+  slots.push(slot);
+  for (let j = 0; j < opts.streams; j++) loops.push(runLoop(slot));
+}
+if (process.send && process.connected) process.send({ type: 'started' });
