@@ -4,7 +4,7 @@
  * lines only, and no app line that passes for a master log line.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, ROOT, baseArgs, runCli, startMaster } from '../helpers/master.js';
@@ -22,7 +22,9 @@ function writeApp(source: string): string {
 /**
  * Writes to stdout and stderr without end, 50 MB/s each at most, always
  * waiting for 'drain' when a write is refused (as a well-behaved logger
- * does). `$PROGRESS` gets the bytes its writes have taken so far, every 50 ms.
+ * does). `$PROGRESS.<pid>` gets the bytes its writes have taken so far, every
+ * 50 ms: one file per worker, so an upgrade's new worker does not overwrite the
+ * old one's count.
  */
 const FLOOD_APP = `
 const http = require('node:http');
@@ -43,9 +45,10 @@ function pump(stream) {
 }
 pump(process.stdout);
 pump(process.stderr);
+const progress = process.env.PROGRESS + '.' + process.pid;
 setInterval(() => {
-  fs.writeFileSync(process.env.PROGRESS + '.tmp', String(taken));
-  fs.renameSync(process.env.PROGRESS + '.tmp', process.env.PROGRESS);
+  fs.writeFileSync(progress + '.tmp', String(taken));
+  fs.renameSync(progress + '.tmp', progress);
 }, 50);
 `;
 
@@ -76,13 +79,10 @@ function floodMaster(script: string, dir: string) {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   };
-  const taken = () => {
-    try {
-      return Number(readFileSync(progress, 'utf8'));
-    } catch {
-      return 0;
-    }
-  };
+  /** Bytes taken by the writes of every worker so far (old generations' included). */
+  const taken = () => readdirSync(dir)
+    .filter((name) => /^progress\.\d+$/.test(name))
+    .reduce((sum, name) => sum + Number(readFileSync(join(dir, name), 'utf8')), 0);
   return { proc, pid: proc.pid!, events, bytes, control, until, taken };
 }
 
