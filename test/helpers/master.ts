@@ -58,8 +58,8 @@ export interface CliResult {
 }
 
 /** Run `overseer <args>` to completion (async, so the caller's event loop keeps reading logs). */
-export function runCli(args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
-  const proc = spawn(process.execPath, [BIN, ...args], {
+export function runCli(args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; bin?: string } = {}): Promise<CliResult> {
+  const proc = spawn(process.execPath, [options.bin ?? BIN, ...args], {
     cwd: options.cwd ?? ROOT,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -80,12 +80,17 @@ export function runCli(args: readonly string[], options: { cwd?: string; env?: N
  * `launcher`: a command that runs `node bin/overseer.js <args>` itself (its
  * arguments are followed by node's path, the bin and `args`), e.g. a fixture
  * that passes sockets the way systemd does; `pid` is then the launcher's.
+ * `bin`: another overseer executable than this checkout's (a copy that other
+ * users can read: other-users.ts); `cli()` uses it too.
  */
-export function startMaster(args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; launcher?: readonly string[] } = {}): MasterRun {
+export function startMaster(
+  args: readonly string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; launcher?: readonly string[]; bin?: string } = {},
+): MasterRun {
   const runtimeDir = options.env?.XDG_RUNTIME_DIR ?? tempDir('overseer-run-');
   const env = { ...process.env, XDG_RUNTIME_DIR: runtimeDir, ...options.env };
   const [command, ...prefix] = [...(options.launcher ?? []), process.execPath];
-  const proc = spawn(command!, [...prefix, BIN, ...args], {
+  const proc = spawn(command!, [...prefix, options.bin ?? BIN, ...args], {
     cwd: options.cwd ?? ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -96,7 +101,7 @@ export function startMaster(args: readonly string[], options: { cwd?: string; en
   const waiters = new Set<() => void>();
   const run: MasterRun = {
     runtimeDir,
-    cli: (cliArgs, cliOptions = {}) => runCli(cliArgs, { cwd: options.cwd ?? ROOT, env, ...cliOptions }),
+    cli: (cliArgs, cliOptions = {}) => runCli(cliArgs, { cwd: options.cwd ?? ROOT, env, bin: options.bin, ...cliOptions }),
     proc,
     pid: proc.pid!,
     events,

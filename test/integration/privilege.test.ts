@@ -15,26 +15,17 @@ import { BIN, ROOT, baseArgs, startMaster } from '../helpers/master.js';
 import { makeApp } from '../helpers/app.js';
 import { getVersion } from '../helpers/http.js';
 import { canBind } from '../helpers/procfs.js';
+import { NOBODY, cannotRunAs, isRoot, worldReadableInstall } from '../helpers/other-users.js';
 import { tempDir } from '../helpers/processes.js';
 
-const NOBODY = 65534;
-const isRoot = process.getuid?.() === 0;
-
-/** Can `nobody` run node and read overseer's preload here? (A checkout under a 0700 home cannot.) */
-function nobodyCanRun(): boolean {
-  if (!isRoot) return false;
-  const probe = spawnSync(process.execPath, ['-e', `require('fs').accessSync(${JSON.stringify(`${ROOT}dist/worker/preload.js`)})`], {
-    uid: NOBODY, gid: NOBODY, cwd: '/', timeout: 10_000,
-  });
-  return probe.status === 0;
-}
-
-const runnable = nobodyCanRun();
-if (!runnable) {
-  console.warn(isRoot
-    ? 'privilege tests skipped: user nobody cannot read this checkout (a parent directory is not world-readable)'
-    : 'privilege tests skipped: they need root (the master must be root to switch the workers to another user)');
-}
+/** Overseer where nobody can read it, whatever the checkout's permissions (other-users.ts). */
+const install = isRoot ? worldReadableInstall() : undefined;
+const skipped = !isRoot
+  ? 'they need root (the master must be root to switch the workers to another user)'
+  : cannotRunAs(NOBODY, install!);
+const runnable = skipped === undefined;
+if (!runnable) console.warn(`privilege tests skipped: ${skipped}`);
+const bin = install?.bin ?? BIN;
 
 /** Uid, gid and supplementary groups of a process, from /proc. */
 function identity(pid: number): { uid: number; gid: number; groups: string } {
@@ -126,7 +117,7 @@ describe.skipIf(!runnable)('--user / --group (as root)', () => {
     const app = makeApp('v1');
     chmodSync(app.dir, 0o755); // the workers, as nobody, must read the app
     const port = await freePrivilegedPort();
-    const master = startMaster(['start', app.script, '--listen', `127.0.0.1:${port}`, '--log-format', 'json', '--workers', '2', '--user', 'nobody']);
+    const master = startMaster(['start', app.script, '--listen', `127.0.0.1:${port}`, '--log-format', 'json', '--workers', '2', '--user', 'nobody'], { bin });
     const ready = await master.waitFor('master.ready');
     expect(identity(master.pid).uid).toBe(0);
     for (const pid of ready.pids as number[]) expect(identity(pid)).toEqual({ uid: NOBODY, gid: NOBODY, groups: '' });
@@ -142,7 +133,7 @@ describe.skipIf(!runnable)('--user / --group (as root)', () => {
   it('--group overrides the user\'s primary group', async () => {
     const app = makeApp('v1');
     chmodSync(app.dir, 0o755);
-    const master = startMaster(baseArgs(app.script, '--user', String(NOBODY), '--group', 'root'));
+    const master = startMaster(baseArgs(app.script, '--user', String(NOBODY), '--group', 'root'), { bin });
     const ready = await master.waitFor('master.ready');
     expect(identity((ready.pids as number[])[0]!)).toMatchObject({ uid: NOBODY, gid: 0 });
   });
@@ -156,6 +147,7 @@ describe.skipIf(!runnable)('--user / --group (as root)', () => {
     const port = await freePrivilegedPort();
     const master = startMaster(baseArgs(refusingApp(dir), '--user', 'nobody'), {
       env: { ...env, PRIVILEGED_PORT: String(port), ROOT_ONLY_PATH: join(rootOnly, 'planted.sock'), STALE_PATH: stale },
+      bin,
     });
     await master.waitFor('master.ready');
     // As under plain node as nobody: EACCES from bind(2), EADDRINUSE for a socket file it cannot remove.
@@ -172,7 +164,7 @@ describe.skipIf(!runnable)('--user / --group (as root)', () => {
     const { dir, env } = sharedLayout();
     const unixPath = join(dir, 'shared', 'app.sock');
     const high = await freeHighPort();
-    const master = startMaster(baseArgs(allowedApp(dir), '--user', 'nobody'), { env: { ...env, HIGH_PORT: String(high), UNIX_PATH: unixPath } });
+    const master = startMaster(baseArgs(allowedApp(dir), '--user', 'nobody'), { env: { ...env, HIGH_PORT: String(high), UNIX_PATH: unixPath }, bin });
     await master.waitFor('master.ready');
     expect(await master.waitForOutput(/^high: /)).toBe('high: listening');
     expect(await master.waitForOutput(/^unix: /)).toBe('unix: listening');
@@ -183,7 +175,7 @@ describe.skipIf(!runnable)('--user / --group (as root)', () => {
   });
 
   it('a master that is not root cannot switch users: one line naming --user, exit 2', () => {
-    const result = spawnSync(process.execPath, [BIN, ...baseArgs(`${ROOT}examples/hello/server.js`, '--user', 'root')], {
+    const result = spawnSync(process.execPath, [bin, ...baseArgs(`${install!.root}examples/hello/server.js`, '--user', 'root')], {
       uid: NOBODY, gid: NOBODY, cwd: '/', encoding: 'utf8', timeout: 15_000, env: { ...process.env, XDG_RUNTIME_DIR: '' },
     });
     expect(result.status).toBe(2);
