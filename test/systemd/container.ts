@@ -230,8 +230,13 @@ export async function boot(options: BootOptions): Promise<Container> {
   }
 }
 
-/** Paths the overlay of `/` does not show (another file system), which must be bound in. */
-export function offRoot(paths: readonly string[]): string[] {
+/**
+ * Of `paths`, those the container would not show as they are on the host,
+ * which must be bound in: those on another file system (the overlay has the
+ * root file system only), and those under a directory that nspawn or the
+ * container's systemd mounts afresh (/tmp, /run, /var/tmp, /dev).
+ */
+export function hiddenIn(paths: readonly string[]): string[] {
   const root = statSync('/').dev;
-  return paths.filter((path) => statSync(path).dev !== root);
+  return paths.filter((path) => statSync(path).dev !== root || /^\/(tmp|run|var\/tmp|dev)(\/|$)/.test(path));
 }
