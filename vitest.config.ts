@@ -1,8 +1,10 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The systemd tier boots a container and runs apart: `npm run test:systemd`.
+    exclude: [...configDefaults.exclude, 'test/systemd/**'],
     // Integration tests run real masters, workers and load clients: give each
     // file its own process and keep two at a time on a 2-core machine.
     pool: 'forks',

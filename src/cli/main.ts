@@ -45,17 +45,18 @@ function program(result: { code: number }): Command {
   });
   const unit = root
     .command('systemd-unit')
-    .description('print a systemd unit (and with --socket a .socket unit) that runs `overseer start` with these options')
+    .description('print a systemd service that runs `overseer start` with these options, and a .socket unit holding its --listen addresses')
     .argument('<script>', 'the app to run, as for start')
     .argument('[args...]', 'arguments for the app (after --)')
-    .option('--socket', 'also print a .socket unit: systemd holds the --listen sockets, even across restarts of the master', false)
+    .option('--socket', 'also a .socket unit (the default): systemd holds the --listen sockets, so `systemctl restart` loses no connection')
+    .option('--no-socket', 'no .socket unit: the master binds the --listen addresses itself, and refuses connections while it restarts')
     .option('--description <text>', 'Description= of the units')
     .option('--unit-user <name>', 'User= of the service: the master and workers run as this user (instead of --user)')
-    .option('--out-dir <dir>', 'write <name>.service (and <name>.socket) there instead of printing them');
+    .option('--out-dir <dir>', 'write <name>.service and <name>.socket there instead of printing them');
   addStartOptions(unit).action(async (script: string, args: string[], opts: Record<string, unknown>, command: Command) => {
     const { runSystemdUnit } = await import('./systemd-unit.js');
     result.code = runSystemdUnit(rawStartOptions(script, args, command, true), {
-      socket: opts.socket as boolean,
+      socket: opts.socket !== false,
       description: opts.description as string | undefined,
       unitUser: opts.unitUser as string | undefined,
       outDir: opts.outDir as string | undefined,

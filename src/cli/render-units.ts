@@ -1,6 +1,7 @@
 /**
- * Renders the systemd units for a master: a `.service` and, optionally, a
- * `.socket`. Pure: everything it needs is in `UnitSpec`, and what it writes
+ * Renders the systemd units for a master: a `.service` and, unless
+ * `--no-socket`, a `.socket` holding the `--listen` addresses (with it,
+ * `systemctl restart` refuses no connection: docs/operations.md). Pure: everything it needs is in `UnitSpec`, and what it writes
  * is escaped for systemd (systemd.syntax(7), systemd.service(5) "Command
  * lines"): `%` specifiers and `$` variables are doubled, and words with
  * spaces or quotes are double-quoted with C escapes.
@@ -83,9 +84,9 @@ function environment(name: string, value: string): string {
 export function listenStream(address: ListenAddress): string {
   if (address.kind === 'unix') return escapeValue(address.path);
   const text = formatAddress(address);
-  if (address.port === 0) throw new ConfigError(`--socket needs fixed ports: --listen ${text} asks for any free port`);
+  if (address.port === 0) throw new ConfigError(`the .socket unit needs fixed ports: --listen ${text} asks for any free port (or give --no-socket)`);
   if (address.host === undefined) return String(address.port); // [::] dual-stack, as overseer binds it
-  if (!/^[0-9.]+$|:/.test(address.host)) throw new ConfigError(`--socket needs IP addresses: systemd does not resolve host names, got --listen ${text}`);
+  if (!/^[0-9.]+$|:/.test(address.host)) throw new ConfigError(`the .socket unit needs IP addresses: systemd does not resolve host names, got --listen ${text} (or give --no-socket)`);
   return text;
 }
 
@@ -103,7 +104,9 @@ export function renderUnits(spec: UnitSpec): Units {
   const startSec = seconds(2 * spec.readyTimeoutMs) + START_MARGIN_S;
   const socketUnit = `${spec.name}.socket`;
   const streams = spec.socket ? spec.listen.map(listenStream) : [];
-  if (spec.socket && streams.length === 0) throw new ConfigError('--socket needs at least one --listen address for the .socket unit to hold');
+  if (spec.socket && streams.length === 0) {
+    throw new ConfigError('the .socket unit holds the --listen addresses: give at least one --listen, or --no-socket to let the master bind what the app asks for');
+  }
 
   const identity = spec.unitUser !== undefined
     ? [`# Master and workers run as ${spec.unitUser}${spec.socket ? '; systemd binds the sockets, so ports below 1024 work' : ''}.`, `User=${escapeValue(spec.unitUser)}`]
@@ -156,7 +159,7 @@ export function renderUnits(spec: UnitSpec): Units {
   ].join('\n');
 
   const socket = !spec.socket ? undefined : [
-    `# ${socketUnit} — written by \`overseer systemd-unit --socket\` (overseer ${spec.version}).`,
+    `# ${socketUnit} — written by \`overseer systemd-unit\` (overseer ${spec.version}).`,
     '# systemd binds and holds these sockets, even while the master is restarted; the',
     '# master takes them at start (LISTEN_FDS) instead of binding its --listen addresses.',
     '[Unit]',

@@ -1,8 +1,9 @@
 /**
  * `overseer systemd-unit [start options…] <script> [-- args…]`: print (or
  * write, with `--out-dir`) a ready-to-install `.service` unit whose ExecStart=
- * runs the master with those options, and with `--socket` a `.socket` unit
- * holding the `--listen` addresses. The options go through the same
+ * runs the master with those options, and (unless `--no-socket`) a `.socket`
+ * unit holding the `--listen` addresses, so a restart of the master refuses
+ * no connection. The options go through the same
  * validation as `start` (bad input: exit 2), and every path in them is made
  * absolute against the current directory, which becomes WorkingDirectory=.
  */
@@ -19,6 +20,7 @@ import { type Units, renderUnits } from './render-units.js';
 import { startArgv } from './start-options.js';
 
 export interface UnitOptions {
+  /** Render the `.socket` unit: true unless `--no-socket`. */
   readonly socket: boolean;
   readonly description: string | undefined;
   readonly unitUser: string | undefined;

@@ -38,19 +38,25 @@ export interface LoadRun<R = LoadReport> {
 
 export function startLoad(
   url: string,
-  options: { keepalive?: number; fresh?: number; durationMs?: number } = {},
+  options: { keepalive?: number; fresh?: number; durationMs?: number; launcher?: readonly string[] } = {},
 ): Promise<LoadRun> {
   return forkLoadClient<LoadReport>('bench/load-client.mjs', [
     '--url', url,
     '--keepalive', String(options.keepalive ?? 4),
     '--fresh', String(options.fresh ?? 2),
     '--duration-ms', String(options.durationMs ?? 60_000),
-  ]);
+  ], options.launcher);
 }
 
-/** Fork one of bench/'s load clients (they share the IPC contract) and follow it. */
-export async function forkLoadClient<R>(script: string, args: readonly string[]): Promise<LoadRun<R>> {
-  const proc = fork(`${ROOT}${script}`, args, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+/**
+ * Fork one of bench/'s load clients (they share the IPC contract) and follow
+ * it. `launcher`: a program that execs node in place, keeping the IPC
+ * channel's descriptor (e.g. `nsenter -t <pid> -n --`, into a container's
+ * network); the pid tracked is then node's.
+ */
+export async function forkLoadClient<R>(script: string, args: readonly string[], launcher: readonly string[] = []): Promise<LoadRun<R>> {
+  const via = launcher.length === 0 ? {} : { execPath: launcher[0]!, execArgv: [...launcher.slice(1), process.execPath] };
+  const proc = fork(`${ROOT}${script}`, args, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], ...via });
   track(proc.pid);
   const report = new Promise<R>((resolve, reject) => {
     proc.on('message', (m: { type: string; report?: R }) => {

@@ -23,7 +23,7 @@ function writeUnits(): { dir: string; service: string; socket: string; stdout: s
   mkdirSync(join(dir, 'app'));
   const args = [
     'systemd-unit', 'server.js', '--listen', '127.0.0.1:3000', '--listen', 'unix:run/api.sock', '--name', 'api',
-    '--workers', 'max', '--drain-timeout', '10000', '--socket', '--out-dir', dir,
+    '--workers', 'max', '--drain-timeout', '10000', '--out-dir', dir,
     '--', 'hello world', '50%', '$HOME', "it's", 'say "hi"', ';',
   ];
   const { code, stdout, stderr } = overseer(args, join(dir, 'app'));
@@ -33,7 +33,7 @@ function writeUnits(): { dir: string; service: string; socket: string; stdout: s
 }
 
 describe('overseer systemd-unit', () => {
-  it('writes a service running this node, this overseer and the absolute script with the options given, and a socket unit', () => {
+  it('writes a service running this node, this overseer and the absolute script with the options given, and (by default) a socket unit', () => {
     const { dir, stdout, service, socket } = writeUnits();
     const app = join(dir, 'app');
     expect(stdout).toContain(`wrote ${join(dir, 'api.service')}\nwrote ${join(dir, 'api.socket')}\n`);
@@ -52,19 +52,28 @@ describe('overseer systemd-unit', () => {
     expect(socket).toContain(`ListenStream=127.0.0.1:3000\nListenStream=${app}/run/api.sock\nFileDescriptorName=api\n`);
   });
 
-  it('prints the units when no --out-dir is given, and rejects bad options with exit code 2', () => {
+  it('prints the units when no --out-dir is given, the .socket unit unless --no-socket, and rejects bad options with exit code 2', () => {
     const dir = tempDir('overseer-unit-');
     const printed = overseer(['systemd-unit', 'server.js', '--listen', '3000'], dir);
     expect(printed.code).toBe(0);
     expect(printed.stdout).toMatch(/^# overseer\.service/);
     expect(printed.stdout.replace(/\s*\\\n\s*/g, ' ')).toContain(` start ${dir}/server.js --listen=*:3000 --control=%t/overseer-overseer/control.sock\n`);
-    expect(printed.stdout).not.toContain('[Socket]');
+    expect(printed.stdout).toContain('\n# overseer.socket');
+    expect(printed.stdout).toMatch(/^ListenStream=3000$/m);
+    const noSocket = overseer(['systemd-unit', 'server.js', '--listen', '3000', '--no-socket'], dir);
+    expect(noSocket.code).toBe(0);
+    expect(noSocket.stdout).not.toContain('[Socket]');
+    expect(noSocket.stdout).not.toContain('Requires=');
+    const noListen = overseer(['systemd-unit', 'server.js'], dir);
+    expect(noListen.code).toBe(2);
+    expect(noListen.stderr).toBe('overseer: the .socket unit holds the --listen addresses: give at least one --listen, or --no-socket to let the master bind what the app asks for');
+    expect(overseer(['systemd-unit', 'server.js', '--no-socket'], dir).code).toBe(0);
     const bad = overseer(['systemd-unit', 'server.js', '--drain-timeout', 'soon'], dir);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toBe('overseer: --drain-timeout must be a non-negative integer, got `soon`');
-    const port0 = overseer(['systemd-unit', 'server.js', '--listen', '127.0.0.1:0', '--socket'], dir);
+    const port0 = overseer(['systemd-unit', 'server.js', '--listen', '127.0.0.1:0'], dir);
     expect(port0.code).toBe(2);
-    expect(port0.stderr).toMatch(/--socket needs fixed ports/);
+    expect(port0.stderr).toMatch(/the \.socket unit needs fixed ports: .*\(or give --no-socket\)$/);
   });
 
   it.skipIf(!hasAnalyze)('passes `systemd-analyze verify` without a warning', () => {
