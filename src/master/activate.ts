@@ -5,9 +5,10 @@
  * exit code or signal, not as an activation error.
  */
 import type { Clock } from './clock.js';
-import { ACTIVATE_TIMEOUT_MS } from './context.js';
 import type { ExitInfo, WorkerHandle } from './worker-handle.js';
 
+/** How long a ready worker has to confirm that it accepts. */
+export const ACTIVATE_TIMEOUT_MS = 5_000;
 /** How long to wait for the exit of a worker whose channel closed. */
 const EXIT_AFTER_CLOSE_MS = 1_000;
 

@@ -3,7 +3,7 @@
  * Each slot holds its current worker and its own crash backoff.
  */
 import { Backoff } from './backoff.js';
-import { type MasterContext, facts } from './context.js';
+import type { MasterContext } from './context.js';
 import type { MasterOptions } from './options.js';
 import type { WorkerHandle } from './worker-handle.js';
 
@@ -58,7 +58,7 @@ export function retire(ctx: MasterContext, generation: Generation, reason: 'upgr
     slot.cancelRestart = undefined;
     const worker = slot.worker;
     if (!worker || worker.state === 'exited' || worker.state === 'draining') continue;
-    if (worker.state === 'live') ctx.emit('drain.started', { ...facts(worker), reason });
+    if (worker.state === 'live') ctx.emit('drain.started', { ...worker.facts, reason });
     worker.drain(reason, ctx.options.drainTimeoutMs, ctx.options.killTimeoutMs);
   }
 }

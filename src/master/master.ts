@@ -20,7 +20,7 @@ import { ConfigError } from '../errors.js';
 import { ENV } from '../ipc/env.js';
 import type { Clock } from './clock.js';
 import { credentialsBinder, foreignCredentials } from './bind-as.js';
-import { type MasterContext, facts } from './context.js';
+import type { MasterContext } from './context.js';
 import type { MasterStatus } from '../ipc/control.js';
 import type { MasterEvents, UpgradeResult } from './events.js';
 import { type Generation, type Slot, createGeneration, isAllLive, retire } from './generation.js';
@@ -277,7 +277,7 @@ export class Master extends EventEmitter<MasterEvents> {
     // Every new worker accepts: only now is the old generation drained.
     const previous = this.#current;
     this.#current = next;
-    for (const slot of next.slots) if (slot.worker) this.emit('worker.live', facts(slot.worker));
+    for (const slot of next.slots) if (slot.worker) this.emit('worker.live', slot.worker.facts);
     this.emit('upgrade.succeeded', { generation: next.number, previous: previous?.number, pids: [...result.pids], durationMs: result.durationMs });
     if (previous) retire(this.#context, previous, 'upgrade');
     this.#announceReadyOnce(next);
@@ -317,12 +317,12 @@ export class Master extends EventEmitter<MasterEvents> {
     slot.worker = worker;
     this.#workers.add(worker);
     this.#follow(worker, generation, slot);
-    this.emit('worker.spawned', { ...facts(worker), script, cwd });
+    this.emit('worker.spawned', { ...worker.facts, script, cwd });
     return worker;
   }
 
   #follow(worker: WorkerHandle, generation: Generation, slot: Slot): void {
-    const workerFacts = facts(worker);
+    const workerFacts = worker.facts;
     worker.on('ready', () => {
       this.emit('worker.ready', { ...workerFacts, startupMs: Math.round((worker.readyAt ?? 0) - worker.spawnedAt) });
     });

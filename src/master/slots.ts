@@ -1,15 +1,13 @@
 /**
  * Filling a slot of a generation that is already in service: the first
- * generation's start, and the replacement of a crashed worker. The worker
- * goes starting → ready → live like any other; a failure to get there is
- * retried with the slot's backoff, for as long as the generation serves.
+ * generation's start, the replacement of a crashed worker, and of one that
+ * drains on its own. The worker is brought up like any other (bring-up.ts);
+ * a failure to get there is retried with the slot's backoff, for as long as
+ * the generation serves.
  */
-import { type ReadyOutcome, awaitReady } from './await-ready.js';
-import { activateAll } from './activate.js';
-import { type MasterContext, facts } from './context.js';
+import { bringUp } from './bring-up.js';
+import type { MasterContext } from './context.js';
 import type { Generation, Slot } from './generation.js';
-import { notReadyReason } from './not-ready.js';
-import type { WorkerHandle } from './worker-handle.js';
 
 export function scheduleRestart(ctx: MasterContext, generation: Generation, slot: Slot, uptimeMs: number): void {
   const delayMs = slot.backoff.next(uptimeMs);
@@ -23,56 +21,18 @@ export function scheduleRestart(ctx: MasterContext, generation: Generation, slot
 
 /** Start a worker in the slot; on failure, schedule another try. */
 export async function fillSlot(ctx: MasterContext, generation: Generation, slot: Slot): Promise<void> {
-  if (generation.retired || !ctx.running()) return;
-  let worker: WorkerHandle;
-  try {
-    worker = ctx.spawn(generation, slot);
-  } catch (error) {
-    // fork() throws at once for some errors (E2BIG, ENOMEM): a failed start like any other.
-    ctx.emit('worker.start-failed', {
-      workerId: 0, generation: generation.number, slot: slot.index, pid: undefined,
-      reason: `cannot start a worker: ${(error as Error).message}`,
-    });
-    scheduleRestart(ctx, generation, slot, 0);
+  const inService = () => !generation.retired && ctx.running();
+  if (!inService()) return;
+  const outcome = await bringUp(ctx, { spawns: [() => ctx.spawn(generation, slot)], stillWanted: inService });
+  if (outcome.ok) {
+    ctx.emit('worker.live', outcome.workers[0]!.facts);
+    ctx.slotLive(generation);
     return;
   }
-  const outcome = await awaitReady([worker], { timeoutMs: ctx.options.readyTimeoutMs, clock: ctx.clock, signal: ctx.stopSignal });
-  if (generation.retired || !ctx.running()) {
-    worker.kill('SIGKILL'); // never activated: it accepted nothing
-    return;
-  }
-  let failure = outcome.ok ? undefined : describeFailure(outcome, ctx);
-  if (!failure) {
-    const activation = await activateAll([worker], ctx.clock);
-    if (activation?.reason === 'exited-before-ready') failure = describeFailure({ ok: false, ...activation }, ctx);
-    else if (activation) failure = { reason: `activate-failed: ${activation.message}` };
-  }
-  if (failure) {
-    worker.kill('SIGKILL');
-    ctx.emit('worker.start-failed', { ...facts(worker), ...failure });
-    await worker.exited;
-    if (!generation.retired && ctx.running()) scheduleRestart(ctx, generation, slot, 0);
-    return;
-  }
-  ctx.emit('worker.live', facts(worker));
-  ctx.slotLive(generation);
-}
-
-/** The failed outcome in words; `ctx` explains a ready timeout with what the worker did instead (not-ready.ts). */
-export function describeFailure(
-  outcome: Exclude<ReadyOutcome, { ok: true }>,
-  ctx: Pick<MasterContext, 'options' | 'held'>,
-): { reason: string; code?: number | null; signal?: string | null } {
-  switch (outcome.reason) {
-    case 'exited-before-ready': {
-      const how = outcome.exit.signal ? `signal ${outcome.exit.signal}` : `code ${outcome.exit.code}`;
-      return { reason: `worker ${outcome.worker.pid} exited before ready (${how})`, code: outcome.exit.code, signal: outcome.exit.signal };
-    }
-    case 'ready-timeout':
-      return {
-        reason: notReadyReason(outcome.worker, { readyTimeoutMs: ctx.options.readyTimeoutMs, waitReady: ctx.options.waitReady, held: ctx.held() }),
-      };
-    case 'stopping':
-      return { reason: 'master is stopping' };
-  }
+  if (outcome.reason === 'stopping') return; // retired or stopping meanwhile: not a failed start
+  const { reason, message, worker, code, signal } = outcome;
+  const who = worker?.facts ?? { workerId: 0, generation: generation.number, slot: slot.index, pid: undefined };
+  ctx.emit('worker.start-failed', { ...who, reason, message, ...(code === undefined ? {} : { code }), ...(signal === undefined ? {} : { signal }) });
+  await outcome.exited;
+  if (inService()) scheduleRestart(ctx, generation, slot, 0);
 }

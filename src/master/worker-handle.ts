@@ -16,6 +16,7 @@ import { refuseHandles } from '../ipc/refuse-handles.js';
 import type { ToWorker } from '../ipc/to-worker.js';
 import { OverseerError, systemCode } from '../errors.js';
 import type { Clock } from './clock.js';
+import type { WorkerFacts } from './events.js';
 import type { HeldListener } from './listeners.js';
 import type { Outlets } from './outlet.js';
 import type { WorkerProcess } from './spawner.js';
@@ -147,6 +148,11 @@ export class WorkerHandle extends EventEmitter<WorkerHandleEvents> {
 
   get state(): WorkerState {
     return this.#state;
+  }
+
+  /** Who this worker is, as every worker event carries it. */
+  get facts(): WorkerFacts {
+    return { workerId: this.id, generation: this.generation, slot: this.slot, pid: this.pid };
   }
 
   /** Let the worker accept connections. Resolves once it confirms. */
