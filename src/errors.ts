@@ -50,7 +50,7 @@ export type UpgradeFailureReason =
   /** A bug, e.g. an event listener that threw; the upgrade did not happen. */
   | 'internal-error';
 
-/** Why workers could not be brought into service (src/master/bring-up.ts): every upgrade failure but a bug. */
+/** Why workers could not be brought into service (src/master/bring-up/bring-up.ts): every upgrade failure but a bug. */
 export type BringUpFailureReason = Exclude<UpgradeFailureReason, 'internal-error'>;
 
 /** An upgrade that was rejected; the old generation keeps serving. */

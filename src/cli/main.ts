@@ -34,11 +34,11 @@ function program(result: { code: number }): Command {
     .argument('[args...]', 'arguments for the app (after --)');
   addStartOptions(start).action(async (script: string, args: string[], _opts: unknown, command: Command) => {
     // Bad input is refused before the master's modules are loaded.
-    const { parseStartOptions } = await import('../master/options.js');
+    const { parseStartOptions } = await import('../master/options/options.js');
     const options = parseStartOptions(rawStartOptions(script, args, command));
     // The script and --node-arg checked against the disk and node, still before
     // anything is created (no log line, control socket, PID file or socket).
-    const { preflight } = await import('../master/preflight.js');
+    const { preflight } = await import('../master/options/preflight.js');
     await preflight(options);
     const { runStart } = await import('./start.js');
     result.code = await runStart(options);

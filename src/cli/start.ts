@@ -8,18 +8,18 @@
 import { once } from 'node:events';
 import { effectiveUid } from '../ipc/trusted-dir.js';
 import { createLogger } from '../logger.js';
-import { chooseControlPath } from '../master/control-dir.js';
-import { openControlServer } from '../master/control-server.js';
-import { systemClock } from '../master/clock.js';
+import { chooseControlPath } from '../master/control/dir.js';
+import { openControlServer } from '../master/control/server.js';
+import { systemClock } from '../master/os/clock.js';
 import { logMasterEvents } from '../master/log-events.js';
 import { Master } from '../master/master.js';
-import { Outlet } from '../master/outlet.js';
-import type { MasterOptions } from '../master/options.js';
-import { attachSdNotify } from '../master/sd-notify.js';
+import { Outlet } from '../master/output/outlet.js';
+import type { MasterOptions } from '../master/options/options.js';
+import { attachSdNotify } from '../master/systemd/sd-notify.js';
 import { installSignals } from '../master/signals.js';
-import { takeInheritedSockets } from '../master/socket-activation.js';
-import { forkSpawner } from '../master/spawner.js';
-import { watchForChanges } from '../master/watch.js';
+import { takeInheritedSockets } from '../master/systemd/socket-activation.js';
+import { forkSpawner } from '../master/spawn/spawner.js';
+import { watchForChanges } from '../master/os/watch.js';
 
 /** How long the last lines may take to reach a slow reader before the process exits. */
 const OUTPUT_FLUSH_MS = 2_000;
@@ -27,7 +27,7 @@ const OUTPUT_FLUSH_MS = 2_000;
 /** `options` were validated, and checked against the disk and node (preflight.ts), by the caller. */
 export async function runStart(options: MasterOptions): Promise<number> {
   // Everything the master and its workers print goes through these two, a
-  // whole line at a time (src/master/outlet.ts).
+  // whole line at a time (src/master/output/outlet.ts).
   const output = { stdout: new Outlet(process.stdout), stderr: new Outlet(process.stderr) };
   const flushOutput = () => Promise.all([output.stdout.flush(OUTPUT_FLUSH_MS), output.stderr.flush(OUTPUT_FLUSH_MS)]);
   const logger = createLogger({ level: options.logLevel, format: options.logFormat, name: options.name, destination: { write: (line) => output.stdout.writeOwn(line) } });

@@ -7,7 +7,7 @@ import type { BringUpFailureReason } from '../errors.js';
 import type { ListenAddress } from '../ipc/address.js';
 import type { UpgradeOutcome } from '../ipc/control.js';
 import type { OwnListenVia } from '../ipc/to-master.js';
-import type { WorkerState } from './worker-state.js';
+import type { WorkerState } from './workers/worker-state.js';
 
 export interface WorkerFacts {
   readonly workerId: number;

@@ -4,7 +4,7 @@
  */
 import type { Logger } from 'pino';
 import { formatAddress } from '../ipc/address.js';
-import { describeVia } from './not-ready.js';
+import { describeVia } from './bring-up/not-ready.js';
 import type { MasterEvents } from './events.js';
 import type { Master } from './master.js';
 

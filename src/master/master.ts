@@ -4,13 +4,13 @@
  * Upgrade contract (docs/upgrade.md):
  * - one upgrade at a time; triggers during an upgrade coalesce into a single
  *   follow-up, so the last deployed version wins;
- * - the new generation is started, raced and activated in upgrade.ts; only
+ * - the new generation is started, raced and activated by bring-up/bring-up.ts; only
  *   when every new worker accepts is the old generation told to drain, so no
  *   connection ever meets a closed listener;
  * - a new generation that fails is killed (it accepted nothing) and the old
  *   one keeps serving.
  * Crash contract: a live worker of the current generation that exits is
- * replaced in its slot, with backoff (slots.ts). One that drains on its own
+ * replaced in its slot, with backoff (generations/restart.ts). One that drains on its own
  * (a SIGTERM sent to it directly) is replaced at once, without backoff.
  */
 import { EventEmitter } from 'node:events';
@@ -18,24 +18,24 @@ import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { ENV } from '../ipc/env.js';
-import type { Clock } from './clock.js';
-import { credentialsBinder, foreignCredentials } from './bind-as.js';
+import type { Clock } from './os/clock.js';
+import { credentialsBinder, foreignCredentials } from './sockets/bind-as.js';
 import type { MasterContext } from './context.js';
 import type { MasterStatus } from '../ipc/control.js';
 import type { MasterEvents, UpgradeResult } from './events.js';
-import { type Generation, type Slot, createGeneration, isAllLive, retire } from './generation.js';
-import { Listeners } from './listeners.js';
-import type { MasterOptions } from './options.js';
-import type { Outlets } from './outlet.js';
-import { findProgram } from './find-program.js';
-import { removePidFile, writePidFile } from './pid-file.js';
-import { preflight } from './preflight.js';
-import { fillSlot, scheduleRestart } from './slots.js';
-import type { InheritedSocket } from './socket-activation.js';
-import type { Spawner } from './spawner.js';
+import { type Generation, type Slot, createGeneration, isAllLive, retire } from './generations/generation.js';
+import { Listeners } from './sockets/listeners.js';
+import type { MasterOptions } from './options/options.js';
+import type { Outlets } from './output/outlet.js';
+import { findProgram } from './spawn/find-program.js';
+import { removePidFile, writePidFile } from './os/pid-file.js';
+import { preflight } from './options/preflight.js';
+import { fillSlot, scheduleRestart } from './generations/restart.js';
+import type { InheritedSocket } from './systemd/socket-activation.js';
+import type { Spawner } from './spawn/spawner.js';
 import { masterStatus } from './status.js';
-import { runUpgrade } from './upgrade.js';
-import { WorkerHandle } from './worker-handle.js';
+import { runUpgrade } from './generations/run-upgrade.js';
+import { WorkerHandle } from './workers/worker-handle.js';
 
 export type MasterState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped';
 

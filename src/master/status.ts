@@ -8,7 +8,7 @@ import { formatAddress } from '../ipc/address.js';
 import type { MasterStatus, WorkerStatus } from '../ipc/control.js';
 import { overseerVersion } from '../version.js';
 import type { Master } from './master.js';
-import type { WorkerHandle } from './worker-handle.js';
+import type { WorkerHandle } from './workers/worker-handle.js';
 
 export function rssOf(pid: number | undefined): number | null {
   if (pid === undefined) return null;
