@@ -18,7 +18,7 @@ import type { MasterOptions } from '../master/options/options.js';
 import { attachSdNotify } from '../master/systemd/sd-notify.js';
 import { installSignals } from '../master/signals.js';
 import { takeInheritedSockets } from '../master/systemd/socket-activation.js';
-import { forkSpawner } from '../master/spawn/spawner.js';
+import { osSpawner } from '../master/spawn/os-spawner.js';
 import { watchForChanges } from '../master/os/watch.js';
 
 /** How long the last lines may take to reach a slow reader before the process exits. */
@@ -41,7 +41,7 @@ export async function runStart(options: MasterOptions): Promise<number> {
     logger.warn({ event: 'control.dir-skipped', dir, reason }, `not using ${dir} for the control socket: ${reason}`);
   }
   const master = new Master(options, {
-    spawner: forkSpawner, clock: systemClock, output, pid: process.pid, inherited, controlPath: where.path,
+    spawner: osSpawner(systemClock), clock: systemClock, output, pid: process.pid, inherited, controlPath: where.path,
   });
   logMasterEvents(master, logger);
   const notifier = attachSdNotify(master, { env: process.env, log: logger });

@@ -3,7 +3,6 @@
  * Each slot holds its current worker and its own crash backoff.
  */
 import { Backoff } from './backoff.js';
-import type { MasterContext } from '../context.js';
 import type { MasterOptions } from '../options/options.js';
 import type { WorkerHandle } from '../workers/worker-handle.js';
 
@@ -48,17 +47,4 @@ export function servingKeys(generation: Generation | undefined): Set<string> {
     if (slot.worker?.state === 'live') for (const key of slot.worker.listenerKeys) keys.add(key);
   }
   return keys;
-}
-
-/** Take a generation out of service: no more restarts; live workers drain, others are killed. */
-export function retire(ctx: MasterContext, generation: Generation, reason: 'upgrade' | 'stop'): void {
-  generation.retired = true;
-  for (const slot of generation.slots) {
-    slot.cancelRestart?.();
-    slot.cancelRestart = undefined;
-    const worker = slot.worker;
-    if (!worker || worker.state === 'exited' || worker.state === 'draining') continue;
-    if (worker.state === 'live') ctx.emit('drain.started', { ...worker.facts, reason });
-    worker.drain(reason, ctx.options.drainTimeoutMs, ctx.options.killTimeoutMs);
-  }
 }

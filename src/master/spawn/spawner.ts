@@ -1,13 +1,29 @@
 /**
  * The process seam. The master starts workers only through a `Spawner`, so
- * the state machine can be driven by fakes in unit tests; `forkSpawner` is the
- * real one.
+ * the state machine can be driven by fakes in unit tests; `osSpawner`
+ * (os-spawner.ts) is the real one. Types only: the real spawners import
+ * these, never the other way round.
  */
-import { fork } from 'node:child_process';
 import type { Readable } from 'node:stream';
+import type { ListenAddress } from '../../ipc/address.js';
 import type { Port } from '../../ipc/channel.js';
 import type { InternalMessages } from '../../ipc/refuse-handles.js';
-import { type ExecSpec, spawnExec } from './exec/spawn.js';
+
+/** A socket to hand over (a `HeldListener` fits). */
+export interface ExecListener {
+  readonly handle: object;
+  readonly address: ListenAddress;
+  /** Set for a socket systemd passed in: its `FileDescriptorName=` goes into `LISTEN_FDNAMES`. */
+  readonly inherited?: { readonly name: string } | undefined;
+}
+
+/** What an `--exec` spawn needs beyond a Node one. */
+export interface ExecSpec {
+  /** The sockets, in fd order (3, 4, …). */
+  readonly listeners: readonly ExecListener[];
+  /** Take the program as ready this long after its start if it has not said READY=1. */
+  readonly readyDelayMs: number | undefined;
+}
 
 export interface SpawnSpec {
   readonly script: string;
@@ -37,29 +53,3 @@ export interface WorkerProcess extends Port, InternalMessages {
 export interface Spawner {
   spawn(spec: SpawnSpec): WorkerProcess;
 }
-
-/** The code injected into every worker before the app (src/worker/preload.ts). */
-export const PRELOAD_URL = new URL('../../worker/preload.js', import.meta.url).href;
-
-export const forkSpawner: Spawner = {
-  spawn(spec) {
-    if (spec.exec) return spawnExec(spec, spec.exec);
-    return fork(spec.script, [...spec.args], {
-      cwd: spec.cwd,
-      env: spec.env,
-      execArgv: [...spec.nodeArgs, '--import', PRELOAD_URL],
-      // stdout and stderr are pipes the master relays a whole line at a time
-      // (output-relay.ts), so an app's output never merges into a master log
-      // line, and a stalled reader slows the app's writes instead of filling
-      // the master's memory. The master keeps stderr's last lines to explain
-      // a failed start.
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      // Its own process group: a Ctrl-C in the terminal reaches only the
-      // master, which then drains the workers instead of them dying mid-request.
-      detached: true,
-      serialization: 'json',
-      ...(spec.uid === undefined ? {} : { uid: spec.uid }),
-      ...(spec.gid === undefined ? {} : { gid: spec.gid }),
-    });
-  },
-};

@@ -16,27 +16,11 @@
 import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { ListenError } from '../../../errors.js';
-import { type ListenAddress, formatAddress, isWildcardHost } from '../../../ipc/address.js';
-import { type Clock, systemClock } from '../../os/clock.js';
+import { formatAddress, isWildcardHost } from '../../../ipc/address.js';
+import type { Clock } from '../../os/clock.js';
 import { ExecProcess } from './process.js';
 import { ensureListening } from '../../sockets/listen-helper.js';
-import type { SpawnSpec, WorkerProcess } from '../spawner.js';
-
-/** A socket to hand over (a `HeldListener` fits). */
-export interface ExecListener {
-  readonly handle: object;
-  readonly address: ListenAddress;
-  /** Set for a socket systemd passed in: its `FileDescriptorName=` goes into `LISTEN_FDNAMES`. */
-  readonly inherited?: { readonly name: string } | undefined;
-}
-
-/** What an `--exec` spawn needs beyond a Node one. */
-export interface ExecSpec {
-  /** The sockets, in fd order (3, 4, …). */
-  readonly listeners: readonly ExecListener[];
-  /** Take the program as ready this long after its start if it has not said READY=1. */
-  readonly readyDelayMs: number | undefined;
-}
+import type { ExecListener, ExecSpec, SpawnSpec, WorkerProcess } from '../spawner.js';
 
 export const EXEC_ENV = {
   fds: 'LISTEN_FDS',
@@ -73,7 +57,7 @@ export function fdName(listener: ExecListener): string {
   return raw.replace(/[^\x21-\x7e]|:/g, '_').slice(0, 255);
 }
 
-export function spawnExec(spec: SpawnSpec, exec: ExecSpec, clock: Clock = systemClock): WorkerProcess {
+export function spawnExec(spec: SpawnSpec, exec: ExecSpec, clock: Clock): WorkerProcess {
   const fds = exec.listeners.map(descriptorOf);
   ensureListening(exec.listeners.map((l, i) => ({ handle: l.handle, fd: fds[i]!, label: formatAddress(l.address) })));
   const readyFd = 3 + fds.length;
