@@ -20,8 +20,8 @@ import { existsSync } from 'node:fs';
 import { type Server, type Socket, createServer } from 'node:net';
 import { ConfigError, OverseerError, systemCode } from '../../errors.js';
 import {
-  CONTROL_VERSION, type ControlRequest, type ControlResponse, MAX_REQUEST_BYTES, type MasterStatus, type UpgradeOutcome,
-  parseControlRequest,
+  CONTROL_VERSION, type ControlRequest, type ControlRequestType, type ControlResponse, type ControlResult, MAX_REQUEST_BYTES,
+  type MasterStatus, type ResultOf, type UpgradeOutcome, parseControlRequest,
 } from '../../ipc/control.js';
 import type { ControlCandidate } from '../../ipc/control-path.js';
 import { readLines } from '../../ipc/lines.js';
@@ -119,29 +119,39 @@ function serve(socket: Socket, target: ControlTarget, log: ControlLog, awaitStop
   }, { maxBytes: MAX_REQUEST_BYTES, onOverflow: tooLarge });
 }
 
+/** How one request type is answered: `answer` takes exactly what ResultOf says that type gets. */
+type Handler<K extends ControlRequestType> = (target: ControlTarget, answer: (result: ResultOf[K]) => void, awaitStop: () => void) => void;
+
+/** One handler per request type; a request type without one fails the build. */
+const HANDLERS: { readonly [K in ControlRequestType]: Handler<K> } = {
+  status: (target, answer) => answer(target.status()),
+  // Resolves with this upgrade's outcome, or with the coalesced follow-up's
+  // when one is already running; never rejects.
+  upgrade: (target, answer) => void target.upgrade('control').then(answer),
+  stop: (target, answer, awaitStop) => {
+    awaitStop();
+    answer({ stage: 'stopping', pid: target.pid });
+    void target.stop('control');
+  },
+};
+
 function handle(socket: Socket, request: ControlRequest, target: ControlTarget, log: ControlLog, awaitStop: (id: number) => void): void {
   log('info', { event: 'control.request', type: request.type, id: request.id }, `control request: ${request.type}`);
-  const answer = (result: Extract<ControlResponse, { type: 'result' }>['result']) =>
-    write(socket, { v: CONTROL_VERSION, id: request.id, type: 'result', result });
   try {
-    switch (request.type) {
-      case 'status':
-        answer(target.status());
-        return;
-      case 'upgrade':
-        // Resolves with this upgrade's outcome, or with the coalesced
-        // follow-up's when one is already running; never rejects.
-        void target.upgrade('control').then(answer);
-        return;
-      case 'stop':
-        awaitStop(request.id);
-        answer({ stage: 'stopping', pid: target.pid });
-        void target.stop('control');
-        return;
-    }
+    dispatch(request.type, socket, request.id, target, () => awaitStop(request.id));
   } catch (error) {
     reject(socket, log, request.id, 'internal-error', error instanceof Error ? error.message : String(error));
   }
+}
+
+function dispatch<K extends ControlRequestType>(type: K, socket: Socket, id: number, target: ControlTarget, awaitStop: () => void): void {
+  const handler: Handler<K> = HANDLERS[type];
+  handler(target, (result) => write(socket, reply(id, type, result)), awaitStop);
+}
+
+/** The answer line to request `id` of type `K`. */
+function reply<K extends ControlRequestType>(id: number, _type: K, result: ResultOf[K]): ControlResult<K> {
+  return { v: CONTROL_VERSION, id, type: 'result', result };
 }
 
 function reject(socket: Socket, log: ControlLog, id: number | null, code: Extract<ControlResponse, { type: 'error' }>['error']['code'], message: string): void {
