@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { OverseerError } from '../errors.js';
-import { isAlive } from '../master/os/pid-file.js';
+import { isAlive } from '../alive.js';
 import { type ClientOptions, locate } from './client-options.js';
 import { ControlConnection, parseTimeout } from './control-client.js';
 

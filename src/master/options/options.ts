@@ -10,7 +10,7 @@ import { ConfigError } from '../../errors.js';
 import type { ListenAddress } from '../../ipc/address.js';
 import { socketPathProblem } from '../../ipc/socket-path.js';
 import { checkDistinctListen } from './distinct-listen.js';
-import { DEFAULTS, MAX_WORKERS } from './defaults.js';
+import { DEFAULTS, MAX_WORKERS } from '../../defaults.js';
 import { parseListenAddress } from './parse-address.js';
 import { resolveIdentity } from './users.js';
 

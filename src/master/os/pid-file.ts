@@ -7,19 +7,10 @@
  */
 import { closeSync, constants, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
-import { OverseerError, systemCode } from '../../errors.js';
+import { OverseerError } from '../../errors.js';
 import { controlRecordPath } from '../../ipc/control-record.js';
+import { isAlive } from '../../alive.js';
 import { refuseUnsafeTarget, removeQuietly, writeFileAtomically } from './atomic-file.js';
-
-/** Is there a process with this pid (ours to signal or not)? */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return systemCode(error) === 'EPERM';
-  }
-}
 
 /** The pid in the file; undefined if there is none, or the path is a symbolic link (never followed). */
 export function readPidFile(path: string): number | undefined {

@@ -2,24 +2,24 @@
  * `overseer start`: validated options → master → signals (and the watcher) →
  * wait for the stop. Resolves with the process exit code; throws on a failed
  * start, after the master has released everything it took. The options are
- * validated by the caller (main.ts) before this module, and the master's
+ * validated by the caller (src/cli/main.ts, through options/index.ts) before this module, and the master's
  * logging stack with it, is loaded.
  */
 import { once } from 'node:events';
 import { effectiveUid } from '../ipc/trusted-dir.js';
 import { createLogger } from '../logger.js';
-import { chooseControlPath } from '../master/control/dir.js';
-import { openControlServer } from '../master/control/server.js';
-import { systemClock } from '../master/os/clock.js';
-import { logMasterEvents } from '../master/log-events.js';
-import { Master } from '../master/master.js';
-import { Outlet } from '../master/output/outlet.js';
-import type { MasterOptions } from '../master/options/options.js';
-import { attachSdNotify } from '../master/systemd/sd-notify.js';
-import { installSignals } from '../master/signals.js';
-import { takeInheritedSockets } from '../master/systemd/socket-activation.js';
-import { osSpawner } from '../master/spawn/os-spawner.js';
-import { watchForChanges } from '../master/os/watch.js';
+import { chooseControlPath } from './control/dir.js';
+import { openControlServer } from './control/server.js';
+import { systemClock } from './os/clock.js';
+import { logMasterEvents } from './log-events.js';
+import { Master } from './master.js';
+import { Outlet } from './output/outlet.js';
+import type { MasterOptions } from './options/options.js';
+import { attachSdNotify } from './systemd/sd-notify.js';
+import { installSignals } from './signals.js';
+import { takeInheritedSockets } from './systemd/socket-activation.js';
+import { osSpawner } from './spawn/os-spawner.js';
+import { watchForChanges } from './os/watch.js';
 
 /** How long the last lines may take to reach a slow reader before the process exits. */
 const OUTPUT_FLUSH_MS = 2_000;
