@@ -12,7 +12,6 @@ export type ErrorCode =
   | 'ERR_CONTROL'
   /** No master answers on the control socket. */
   | 'ERR_NO_MASTER'
-  | 'ERR_UPGRADE'
   | 'ERR_IPC_TIMEOUT'
   | 'ERR_IPC_CLOSED'
   | 'ERR_IPC_REMOTE';
@@ -52,15 +51,6 @@ export type UpgradeFailureReason =
 
 /** Why workers could not be brought into service (src/master/bring-up/bring-up.ts): every upgrade failure but a bug. */
 export type BringUpFailureReason = Exclude<UpgradeFailureReason, 'internal-error'>;
-
-/** An upgrade that was rejected; the old generation keeps serving. */
-export class UpgradeError extends OverseerError {
-  readonly reason: UpgradeFailureReason;
-  constructor(reason: UpgradeFailureReason, message: string, options?: { cause?: unknown }) {
-    super('ERR_UPGRADE', message, options);
-    this.reason = reason;
-  }
-}
 
 /** An IPC request that got no reply in time, or whose channel closed. */
 export class IpcError extends OverseerError {}

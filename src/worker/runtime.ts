@@ -269,7 +269,6 @@ export class WorkerRuntime {
     const results = await Promise.allSettled(hooks);
     for (const r of results) if (r.status === 'rejected') process.emitWarning(`overseer: shutdown hook failed: ${String(r.reason)}`);
     await idle;
-    await this.#channel.send({ type: 'drained', durationMs: Date.now() - started }).catch(() => {});
     this.#exit(0);
   }
 }

@@ -40,7 +40,6 @@ export interface WorkerHandleEvents {
   listen: [listener: HeldListener];
   /** The app listens somewhere by itself (not on a socket the master holds). */
   'own-listener': [listener: OwnListener];
-  drained: [durationMs: number];
   /** A message that is ours but malformed, or the app's own traffic. */
   message: [kind: 'invalid' | 'foreign', value: unknown];
   /** A live worker started draining on its own (a signal sent to it directly). */
@@ -109,7 +108,6 @@ export class WorkerHandle extends EventEmitter<WorkerHandleEvents> {
         listen: (message) => this.#onListen(message),
         ready: (message) => this.#onReady(message),
         draining: (message) => this.#onDraining(message),
-        drained: (message) => this.emit('drained', message.durationMs),
         'own-listener': (message) => this.#onOwnListener(message),
       },
       onInvalid: (value) => this.emit('message', 'invalid', value),

@@ -49,7 +49,6 @@ function sides(workerActivate: (seq: number, reply: Channel<ToMaster, Exclude<To
       listen: (m, handle) => void master.reply(m.seq, { result: m.address }, handle),
       ready: () => {},
       draining: () => {},
-      drained: () => {},
       'own-listener': () => {},
     },
     onInvalid: (value) => heard.invalid.push(value),
