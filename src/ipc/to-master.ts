@@ -34,7 +34,6 @@ export type OwnListenVia = (typeof OWN_LISTEN_VIA)[number];
 export type OwnListenerMessage = Envelope<'own-listener'> & { readonly address: ListenAddress; readonly via: OwnListenVia };
 
 export type ToMaster = ListenRequest | ReadyMessage | DrainingMessage | OwnListenerMessage | Reply;
-export type ToMasterType = ToMaster['type'];
 
 /** An address from a worker is logged: far above any real one (a unix path is at most 108 bytes). */
 const MAX_ADDRESS_CHARS = 512;

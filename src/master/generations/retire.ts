@@ -15,6 +15,6 @@ export function retire(ctx: MasterContext, generation: Generation, reason: 'upgr
     const worker = slot.worker;
     if (!worker || worker.state === 'exited' || worker.state === 'draining') continue;
     if (worker.state === 'live') ctx.emit('drain.started', { ...worker.facts, reason });
-    worker.drain(reason, ctx.options.drainTimeoutMs, ctx.options.killTimeoutMs);
+    worker.dismiss(reason, ctx.options.drainTimeoutMs, ctx.options.killTimeoutMs);
   }
 }

@@ -13,7 +13,7 @@ import type { Reply } from '../../ipc/envelope.js';
 import type { DrainingMessage, ListenRequest, OwnListenVia, OwnListenerMessage, ReadyMessage, ToMaster } from '../../ipc/to-master.js';
 import { parseToMaster } from '../../ipc/to-master.js';
 import { refuseHandles } from '../../ipc/refuse-handles.js';
-import type { ToWorker } from '../../ipc/to-worker.js';
+import type { DrainReason, ToWorker } from '../../ipc/to-worker.js';
 import { OverseerError, systemCode } from '../../errors.js';
 import type { Clock } from '../os/clock.js';
 import type { WorkerFacts } from '../events.js';
@@ -163,15 +163,21 @@ export class WorkerHandle extends EventEmitter<WorkerHandleEvents> {
   }
 
   /**
-   * Ask a live worker to drain. At `timeoutMs` it gets SIGTERM, and SIGKILL
-   * `killTimeoutMs` later. Workers that are not live have accepted nothing and
-   * are killed at once instead.
+   * Take the worker out of service: a live one drains (`drain()`); one that
+   * is not live yet has accepted nothing and is killed at once. A worker
+   * draining or gone already is left as it is.
    */
-  drain(reason: 'upgrade' | 'stop' | 'signal', timeoutMs: number, killTimeoutMs: number): void {
-    if (this.#state !== 'live') {
-      if (this.#state !== 'exited' && this.#state !== 'draining') this.kill('SIGKILL');
-      return;
-    }
+  dismiss(reason: DrainReason, timeoutMs: number, killTimeoutMs: number): void {
+    if (this.#state === 'live') this.drain(reason, timeoutMs, killTimeoutMs);
+    else if (this.#state !== 'exited' && this.#state !== 'draining') this.kill('SIGKILL');
+  }
+
+  /**
+   * Ask a live worker to drain; returns false (and does nothing) for any
+   * other. At `timeoutMs` it gets SIGTERM, and SIGKILL `killTimeoutMs` later.
+   */
+  drain(reason: DrainReason, timeoutMs: number, killTimeoutMs: number): boolean {
+    if (this.#state !== 'live') return false;
     this.drainStartedAt = this.#deps.clock.now();
     this.#transition('draining');
     this.#channel.send({ type: 'drain', reason, timeoutMs }).catch(() => this.kill('SIGTERM'));
@@ -185,6 +191,7 @@ export class WorkerHandle extends EventEmitter<WorkerHandleEvents> {
         this.kill('SIGKILL');
       }, timeoutMs + killTimeoutMs),
     );
+    return true;
   }
 
   kill(signal: NodeJS.Signals): void {

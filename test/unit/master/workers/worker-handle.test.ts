@@ -40,7 +40,7 @@ describe('WorkerHandle', () => {
     const { proc, handle, states } = setup();
     proc.ready();
     proc.ready();
-    handle.drain('stop', 500, 100);
+    handle.dismiss('stop', 500, 100);
     expect(proc.sentOf('drain')).toEqual([]);
     expect(proc.signals).toEqual(['SIGKILL']);
     expect((await handle.exited).state).toBe('ready');
