@@ -4,6 +4,6 @@ export type { MasterEvents, UpgradeResult, WorkerFacts } from './master/events.j
 export { parseStartOptions, DEFAULTS, type MasterOptions, type RawStartOptions } from './master/options/options.js';
 export type { Spawner, SpawnSpec, WorkerProcess } from './master/spawn/spawner.js';
 export { forkSpawner, osSpawner } from './master/spawn/os-spawner.js';
-export { systemClock, type Clock } from './master/os/clock.js';
+export { systemClock, type Clock } from './clock.js';
 export type { ListenAddress } from './ipc/address.js';
 export * from './errors.js';

@@ -4,7 +4,7 @@
  * and a way to report facts. They hold no state of the master's.
  */
 import type { ListenAddress } from '../ipc/address.js';
-import type { Clock } from './os/clock.js';
+import type { Clock } from '../clock.js';
 import type { MasterEvents } from './events.js';
 import type { Generation, Slot } from './generations/generation.js';
 import type { MasterOptions } from './options/options.js';

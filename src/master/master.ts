@@ -15,7 +15,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { ConfigError } from '../errors.js';
-import type { Clock } from './os/clock.js';
+import type { Clock } from '../clock.js';
 import { credentialsBinder, foreignCredentials } from './sockets/bind-as.js';
 import type { MasterContext } from './context.js';
 import type { MasterStatus } from '../ipc/control.js';

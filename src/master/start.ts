@@ -10,7 +10,7 @@ import { effectiveUid } from '../ipc/trusted-dir.js';
 import { createLogger } from '../logger.js';
 import { chooseControlPath } from './control/dir.js';
 import { openControlServer } from './control/server.js';
-import { systemClock } from './os/clock.js';
+import { systemClock } from '../clock.js';
 import { logMasterEvents } from './log-events.js';
 import { Master } from './master.js';
 import { Outlet } from './output/outlet.js';

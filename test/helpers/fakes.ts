@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { PassThrough } from 'node:stream';
 import type { ListenAddress } from '../../src/ipc/address.js';
-import type { Clock } from '../../src/master/os/clock.js';
+import type { Clock } from '../../src/clock.js';
 import { Outlet, type Outlets } from '../../src/master/output/outlet.js';
 import type { SpawnSpec, Spawner, WorkerProcess } from '../../src/master/spawn/spawner.js';
 

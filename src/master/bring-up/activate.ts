@@ -4,7 +4,7 @@
  * any exit before its generation went live: `exited-before-ready`, with the
  * exit code or signal, not as an activation error.
  */
-import type { Clock } from '../os/clock.js';
+import type { Clock } from '../../clock.js';
 import type { ExitInfo, WorkerHandle } from '../workers/worker-handle.js';
 
 /** How long a ready worker has to confirm that it accepts. */

@@ -3,7 +3,7 @@
  * worker ready, a worker exited before ready, the ready timeout, or a stop.
  * The first outcome wins; every listener and timer is removed after it.
  */
-import type { Clock } from '../os/clock.js';
+import type { Clock } from '../../clock.js';
 import type { ExitInfo, WorkerHandle } from '../workers/worker-handle.js';
 
 export type ReadyOutcome =

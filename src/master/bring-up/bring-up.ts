@@ -18,7 +18,7 @@ import type { ListenAddress } from '../../ipc/address.js';
 import type { BringUpFailureReason } from '../../errors.js';
 import { activateAll } from './activate.js';
 import { type ReadyOutcome, awaitReady } from './await-ready.js';
-import type { Clock } from '../os/clock.js';
+import type { Clock } from '../../clock.js';
 import { notReadyReason } from './not-ready.js';
 import type { MasterOptions } from '../options/options.js';
 import type { WorkerHandle } from '../workers/worker-handle.js';

@@ -4,7 +4,7 @@
  * upgrades once. Upgrades already coalesce, the debounce only spares work.
  */
 import { watch } from 'chokidar';
-import type { Clock } from './clock.js';
+import type { Clock } from '../../clock.js';
 
 export function watchForChanges(
   paths: readonly string[],

@@ -22,7 +22,7 @@
  *   pipes pile up in the master.
  */
 import type { Readable } from 'node:stream';
-import type { Clock } from '../os/clock.js';
+import type { Clock } from '../../clock.js';
 import type { Outlet } from './outlet.js';
 
 /** Longest line relayed in one piece; journald's own default (`LineMax=`) is 48K. */

@@ -3,7 +3,7 @@
  * and the last lines of its stderr, kept to explain a failed start.
  */
 import type { Readable } from 'node:stream';
-import type { Clock } from '../os/clock.js';
+import type { Clock } from '../../clock.js';
 import type { Outlets } from './outlet.js';
 import { OutputRelay } from './output-relay.js';
 

@@ -3,7 +3,7 @@
  * `--exec` program (the master sets `spec.exec` from `--exec`). The clock
  * decides an `--exec` program's ready delay, so it is injected here too.
  */
-import { type Clock, systemClock } from '../os/clock.js';
+import { type Clock, systemClock } from '../../clock.js';
 import { spawnExec } from './exec/spawn.js';
 import { forkNode } from './fork.js';
 import type { Spawner } from './spawner.js';

@@ -15,7 +15,7 @@ import { parseToMaster } from '../../ipc/to-master.js';
 import { refuseHandles } from '../../ipc/refuse-handles.js';
 import type { DrainReason, ToWorker } from '../../ipc/to-worker.js';
 import { OverseerError, systemCode } from '../../errors.js';
-import type { Clock } from '../os/clock.js';
+import type { Clock } from '../../clock.js';
 import type { WorkerFacts } from '../events.js';
 import type { HeldListener } from '../sockets/listeners.js';
 import type { Outlets } from '../output/outlet.js';
@@ -103,6 +103,7 @@ export class WorkerHandle extends EventEmitter<WorkerHandleEvents> {
     this.spawnedAt = deps.clock.now();
     this.#output = new WorkerOutput(proc, deps.output, { clock: deps.clock, pid: proc.pid });
     this.#channel = new Channel(proc, {
+      clock: deps.clock,
       parse: parseToMaster,
       handlers: {
         listen: (message) => this.#onListen(message),

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { systemClock } from '../../../src/clock.js';
 import { describe, expect, it, vi } from 'vitest';
 import { Channel, type Port } from '../../../src/ipc/channel.js';
 import type { Reply } from '../../../src/ipc/envelope.js';
@@ -44,6 +45,7 @@ function sides(workerActivate: (seq: number, reply: Channel<ToMaster, Exclude<To
   const [masterPort, workerPort] = pipe();
   const heard = { invalid: [] as unknown[], foreign: [] as Array<[unknown, unknown]>, disconnects: 0, drains: [] as unknown[] };
   const master: Channel<ToWorker, Exclude<ToMaster, Reply>> = new Channel(masterPort, {
+    clock: systemClock,
     parse: parseToMaster,
     handlers: {
       listen: (m, handle) => void master.reply(m.seq, { result: m.address }, handle),
@@ -56,6 +58,7 @@ function sides(workerActivate: (seq: number, reply: Channel<ToMaster, Exclude<To
     onDisconnect: () => heard.disconnects++,
   });
   const worker: Channel<ToMaster, Exclude<ToWorker, Reply>> = new Channel(workerPort, {
+    clock: systemClock,
     parse: parseToWorker,
     handlers: { activate: (m) => workerActivate(m.seq, worker), drain: (m) => heard.drains.push(m) },
     onInvalid: () => {},

@@ -28,7 +28,7 @@ import { IpcError } from '../../../errors.js';
 import type { ListenAddress } from '../../../ipc/address.js';
 import { PROTOCOL_VERSION } from '../../../ipc/envelope.js';
 import { type ToWorker, parseToWorker } from '../../../ipc/to-worker.js';
-import type { Clock } from '../../os/clock.js';
+import type { Clock } from '../../../clock.js';
 import type { WorkerProcess } from '../spawner.js';
 
 /** What the adapter uses of the spawned child. */

@@ -17,7 +17,7 @@ import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { ListenError } from '../../../errors.js';
 import { formatAddress, isWildcardHost } from '../../../ipc/address.js';
-import type { Clock } from '../../os/clock.js';
+import type { Clock } from '../../../clock.js';
 import { ExecProcess } from './process.js';
 import { ensureListening } from '../../sockets/listen-helper.js';
 import type { ExecListener, ExecSpec, SpawnSpec, WorkerProcess } from '../spawner.js';

@@ -1,4 +1,7 @@
-/** The time seam: the master reads time and sets timers only through this. */
+/**
+ * The time seam: the master (and the IPC channel on both sides) read time and
+ * set timers only through this, so unit tests drive time by hand.
+ */
 export interface Clock {
   now(): number;
   /** Returns a cancel function. Timers do not keep the process alive. */
