@@ -12,7 +12,6 @@ export type ErrorCode =
   | 'ERR_CONTROL'
   /** No master answers on the control socket. */
   | 'ERR_NO_MASTER'
-  | 'ERR_UPGRADE'
   | 'ERR_IPC_TIMEOUT'
   | 'ERR_IPC_CLOSED'
   | 'ERR_IPC_REMOTE';
@@ -50,14 +49,8 @@ export type UpgradeFailureReason =
   /** A bug, e.g. an event listener that threw; the upgrade did not happen. */
   | 'internal-error';
 
-/** An upgrade that was rejected; the old generation keeps serving. */
-export class UpgradeError extends OverseerError {
-  readonly reason: UpgradeFailureReason;
-  constructor(reason: UpgradeFailureReason, message: string, options?: { cause?: unknown }) {
-    super('ERR_UPGRADE', message, options);
-    this.reason = reason;
-  }
-}
+/** Why workers could not be brought into service (src/master/bring-up/bring-up.ts): every upgrade failure but a bug. */
+export type BringUpFailureReason = Exclude<UpgradeFailureReason, 'internal-error'>;
 
 /** An IPC request that got no reply in time, or whose channel closed. */
 export class IpcError extends OverseerError {}

@@ -3,7 +3,7 @@
  * machines and journald, pino-pretty for people on a terminal.
  *
  * Every line goes, whole, to `destination`: the master's stdout outlet
- * (src/master/outlet.ts), which it shares with the workers' relayed stdout.
+ * (src/master/output/outlet.ts), which it shares with the workers' relayed stdout.
  * It never blocks the master: a line reaches the OS at once while the reader
  * keeps up, waits in a bounded queue while it stalls, and is dropped and
  * counted beyond that. The CLI flushes the queue, with a deadline, before

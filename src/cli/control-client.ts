@@ -13,7 +13,7 @@ import { type Stats, lstatSync } from 'node:fs';
 import { type Socket, connect } from 'node:net';
 import { resolve } from 'node:path';
 import { ConfigError, OverseerError, systemCode } from '../errors.js';
-import { CONTROL_VERSION, type ControlRequestType, type ControlResponse, type ResultOf } from '../ipc/control.js';
+import { CONTROL_VERSION, type ControlRequestType, IS_RESULT_OF, type ReceivedResponse, type ResultOf, parseControlResponse } from '../ipc/control.js';
 import { defaultCandidates } from '../ipc/control-path.js';
 import { controlRecordPath, readControlRecord } from '../ipc/control-record.js';
 import { readLines } from '../ipc/lines.js';
@@ -42,10 +42,16 @@ export function parseTimeout(value: string | undefined): number | undefined {
   return n;
 }
 
+/** A request sent on a connection: its answers are read with `next()`, typed by the request. */
+export interface SentRequest<T extends ControlRequestType> {
+  readonly id: number;
+  readonly type: T;
+}
+
 export class ControlConnection {
   readonly path: string;
   readonly #socket: Socket;
-  readonly #queue: ControlResponse[] = [];
+  readonly #queue: ReceivedResponse[] = [];
   #waiter: (() => void) | undefined;
   #ended = false;
   #id = 0;
@@ -54,11 +60,8 @@ export class ControlConnection {
     this.path = path;
     this.#socket = socket;
     readLines(socket, (line) => {
-      try {
-        this.#queue.push(JSON.parse(line) as ControlResponse);
-      } catch {
-        // not ours to judge further: a garbled line is skipped
-      }
+      const response = parseControlResponse(line);
+      if (response) this.#queue.push(response); // a garbled line is skipped
       this.#wake();
     });
     const end = () => {
@@ -84,18 +87,18 @@ export class ControlConnection {
     return new ControlConnection(path, socket);
   }
 
-  send(type: ControlRequestType): number {
+  send<T extends ControlRequestType>(type: T): SentRequest<T> {
     const id = ++this.#id;
     this.#socket.write(`${JSON.stringify({ v: CONTROL_VERSION, id, type })}\n`);
-    return id;
+    return { id, type };
   }
 
   /**
-   * The next answer to request `id`. Rejects with ERR_CONTROL when the
+   * The next answer to `request`, typed by its type. Rejects with ERR_CONTROL when the
    * master answers with an error, closes the connection first, or the
    * deadline passes.
    */
-  async next<T extends ControlRequestType>(id: number, _type: T, timeoutMs?: number): Promise<ResultOf[T]> {
+  async next<T extends ControlRequestType>({ id, type }: SentRequest<T>, timeoutMs?: number): Promise<ResultOf[T]> {
     const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
     for (;;) {
       const index = this.#queue.findIndex((r) => r.id === id || r.id === null);
@@ -104,7 +107,9 @@ export class ControlConnection {
         if (response!.type === 'error') {
           throw new OverseerError('ERR_CONTROL', `the master refused the request: ${response!.error.code}: ${response!.error.message}`);
         }
-        return response!.result as ResultOf[T];
+        const isResult = IS_RESULT_OF[type];
+        if (!isResult(response!.result)) throw new OverseerError('ERR_CONTROL', `the master answered '${type}' with something else`);
+        return response!.result;
       }
       if (this.#ended) throw new OverseerError('ERR_CONTROL', 'the master closed the connection before answering');
       const left = deadline === undefined ? undefined : deadline - Date.now();

@@ -34,13 +34,12 @@ function program(result: { code: number }): Command {
     .argument('[args...]', 'arguments for the app (after --)');
   addStartOptions(start).action(async (script: string, args: string[], _opts: unknown, command: Command) => {
     // Bad input is refused before the master's modules are loaded.
-    const { parseStartOptions } = await import('../master/options.js');
+    const { parseStartOptions, preflight } = await import('../master/options/index.js');
     const options = parseStartOptions(rawStartOptions(script, args, command));
     // The script and --node-arg checked against the disk and node, still before
     // anything is created (no log line, control socket, PID file or socket).
-    const { preflight } = await import('../master/preflight.js');
     await preflight(options);
-    const { runStart } = await import('./start.js');
+    const { runStart } = await import('../master/index.js');
     result.code = await runStart(options);
   });
   const unit = root

@@ -5,8 +5,8 @@
  * `RawStartOptions` fails the build until it is listed here.
  */
 import { type Command, Option } from './commander.js';
-import { DEFAULTS, MAX_WORKERS } from '../master/defaults.js';
-import type { RawStartOptions } from '../master/options.js';
+import { DEFAULTS, MAX_WORKERS } from '../defaults.js';
+import type { RawStartOptions } from '../master/options/index.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 

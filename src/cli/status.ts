@@ -8,7 +8,7 @@ export async function runStatus(options: ClientOptions, out: Writable = process.
   const timeoutMs = parseTimeout(options.timeout) ?? 10_000;
   const connection = await ControlConnection.open(locate(options));
   try {
-    const status = await connection.next(connection.send('status'), 'status', timeoutMs);
+    const status = await connection.next(connection.send('status'), timeoutMs);
     out.write(options.json ? `${JSON.stringify(status)}\n` : describeStatus(status));
     return 0;
   } finally {

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { OverseerError } from '../errors.js';
-import { isAlive } from '../master/pid-file.js';
+import { isAlive } from '../alive.js';
 import { type ClientOptions, locate } from './client-options.js';
 import { ControlConnection, parseTimeout } from './control-client.js';
 
@@ -22,10 +22,10 @@ export async function runStop(options: ClientOptions, out: Writable = process.st
   let pid: number;
   let durationMs: number | undefined;
   try {
-    const id = connection.send('stop');
-    pid = (await connection.next(id, 'stop', left())).pid;
+    const request = connection.send('stop');
+    pid = (await connection.next(request, left())).pid;
     try {
-      const stopped = await connection.next(id, 'stop', left());
+      const stopped = await connection.next(request, left());
       if (stopped.stage === 'stopped') durationMs = stopped.durationMs;
     } catch (error) {
       // The connection closing is how a master that was killed meanwhile

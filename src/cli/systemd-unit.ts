@@ -14,7 +14,7 @@ import type { Writable } from 'node:stream';
 import { ConfigError } from '../errors.js';
 import { formatAddress } from '../ipc/address.js';
 import { logicalCwd } from '../cwd.js';
-import { type RawStartOptions, parseStartOptions } from '../master/options.js';
+import { type RawStartOptions, parseStartOptions } from '../master/options/index.js';
 import { overseerVersion } from '../version.js';
 import { type Units, renderUnits } from './render-units.js';
 import { startArgv } from './start-options.js';

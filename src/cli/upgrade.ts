@@ -14,7 +14,7 @@ export async function runUpgrade(options: ClientOptions, out: Writable = process
   const timeoutMs = parseTimeout(options.timeout);
   const connection = await ControlConnection.open(locate(options));
   try {
-    const outcome = await connection.next(connection.send('upgrade'), 'upgrade', timeoutMs);
+    const outcome = await connection.next(connection.send('upgrade'), timeoutMs);
     if (options.json) out.write(`${JSON.stringify(outcome)}\n`);
     else (outcome.ok ? out : err).write(describeOutcome(outcome));
     return outcome.ok ? 0 : 1;

@@ -11,6 +11,7 @@
  *   ours (the app's own `process.send()` traffic) goes to `onForeign`. Nothing
  *   is dropped without one of the two hearing of it.
  */
+import type { Clock } from '../clock.js';
 import { IpcError } from '../errors.js';
 import { type Envelope, PROTOCOL_VERSION, type Reply, isEnvelope } from './envelope.js';
 
@@ -36,12 +37,14 @@ export interface ChannelOptions<In extends Typed> {
   /** A message that is not ours at all. */
   readonly onForeign: (value: unknown, handle: unknown) => void;
   readonly onDisconnect?: () => void;
+  /** Decides the request deadlines. */
+  readonly clock: Pick<Clock, 'setTimeout'>;
 }
 
 interface Pending {
   resolve(result: { value: unknown; handle: unknown }): void;
   reject(error: Error): void;
-  timer: NodeJS.Timeout;
+  cancelTimer: () => void;
 }
 
 /** Distributes `Omit` over a union, so each member keeps its own fields. */
@@ -79,17 +82,16 @@ export class Channel<Out extends Envelope<string>, In extends Typed> {
     if (this.#closed) return Promise.reject(new IpcError('ERR_IPC_CLOSED', 'IPC channel is closed'));
     const seq = ++this.#seq;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const cancelTimer = this.#options.clock.setTimeout(() => {
         this.#pending.delete(seq);
         reject(new IpcError('ERR_IPC_TIMEOUT', `no reply to '${message.type}' within ${timeoutMs} ms`));
       }, timeoutMs);
-      timer.unref();
-      this.#pending.set(seq, { resolve, reject, timer });
+      this.#pending.set(seq, { resolve, reject, cancelTimer });
       this.#write({ ...message, ovs: PROTOCOL_VERSION, seq }, handle).catch((error: unknown) => {
         const pending = this.#pending.get(seq);
         if (!pending) return;
         this.#pending.delete(seq);
-        clearTimeout(pending.timer);
+        pending.cancelTimer();
         pending.reject(new IpcError('ERR_IPC_CLOSED', `could not send '${message.type}'`, { cause: error }));
       });
     });
@@ -105,7 +107,7 @@ export class Channel<Out extends Envelope<string>, In extends Typed> {
     if (this.#closed) return;
     this.#closed = true;
     for (const [seq, pending] of this.#pending) {
-      clearTimeout(pending.timer);
+      pending.cancelTimer();
       pending.reject(new IpcError('ERR_IPC_CLOSED', `IPC channel closed before reply ${seq}`));
     }
     this.#pending.clear();
@@ -145,7 +147,7 @@ export class Channel<Out extends Envelope<string>, In extends Typed> {
         return;
       }
       this.#pending.delete(reply.seq);
-      clearTimeout(pending.timer);
+      pending.cancelTimer();
       if (reply.ok) pending.resolve({ value: reply.result, handle });
       else pending.reject(new IpcError('ERR_IPC_REMOTE', reply.error.message, { cause: reply.error }));
       return;

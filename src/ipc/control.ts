@@ -73,20 +73,67 @@ export type StopProgress =
   | { readonly stage: 'stopping'; readonly pid: number }
   | { readonly stage: 'stopped'; readonly pid: number; readonly durationMs: number };
 
+/** The request→reply map: what each request is answered with. Adding a request type fails the build until it is here. */
 export interface ResultOf {
   readonly upgrade: UpgradeOutcome;
   readonly status: MasterStatus;
   readonly stop: StopProgress;
 }
 
-export type ControlResponse =
-  | { readonly v: typeof CONTROL_VERSION; readonly id: number; readonly type: 'result'; readonly result: ResultOf[ControlRequestType] }
-  | {
-      readonly v: typeof CONTROL_VERSION;
-      readonly id: number | null;
-      readonly type: 'error';
-      readonly error: { readonly code: ControlErrorCode; readonly message: string };
-    };
+/** The answer line to a request of type `K`. */
+export type ControlResult<K extends ControlRequestType = ControlRequestType> = {
+  readonly v: typeof CONTROL_VERSION;
+  readonly id: number;
+  readonly type: 'result';
+  readonly result: ResultOf[K];
+};
+
+export type ControlError = {
+  readonly v: typeof CONTROL_VERSION;
+  readonly id: number | null;
+  readonly type: 'error';
+  readonly error: { readonly code: ControlErrorCode; readonly message: string };
+};
+
+export type ControlResponse = ControlResult | ControlError;
+
+/**
+ * A check that an answer's `result` is of the kind its request gets (the
+ * line carries no request type; the client knows which it sent). A master
+ * that answers with something else is refused rather than misread.
+ */
+export const IS_RESULT_OF: { readonly [K in ControlRequestType]: (value: unknown) => value is ResultOf[K] } = {
+  upgrade: (value): value is UpgradeOutcome => isObject(value) && typeof value.ok === 'boolean',
+  status: (value): value is MasterStatus => isObject(value) && Array.isArray(value.workers) && typeof value.pid === 'number',
+  stop: (value): value is StopProgress => isObject(value) && (value.stage === 'stopping' || value.stage === 'stopped'),
+};
+
+/** An answer line as the client reads it: the envelope checked, the `result` not yet (IS_RESULT_OF). */
+export type ReceivedResponse =
+  | { readonly id: number; readonly type: 'result'; readonly result: unknown }
+  | { readonly id: number | null; readonly type: 'error'; readonly error: { readonly code: string; readonly message: string } };
+
+/** Parse one answer line's envelope; undefined for anything else. */
+export function parseControlResponse(line: string): ReceivedResponse | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (!isObject(value) || (typeof value.id !== 'number' && value.id !== null)) return undefined;
+  const id = value.id;
+  if (value.type === 'result' && typeof id === 'number') return { id, type: 'result', result: value.result };
+  const error = value.error;
+  if (value.type === 'error' && isObject(error) && typeof error.code === 'string' && typeof error.message === 'string') {
+    return { id, type: 'error', error: { code: error.code, message: error.message } };
+  }
+  return undefined;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
 
 export type ParsedRequest =
   | { readonly ok: true; readonly request: ControlRequest }

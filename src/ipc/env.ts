@@ -18,4 +18,3 @@ export const ENV = {
   name: 'OVERSEER_NAME',
 } as const;
 
-export type EnvName = (typeof ENV)[keyof typeof ENV];

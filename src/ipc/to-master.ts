@@ -22,9 +22,6 @@ export type ReadyMessage = Envelope<'ready'> & { readonly listeners: readonly Li
  */
 export type DrainingMessage = Envelope<'draining'> & { readonly signal: 'SIGTERM' | 'SIGINT' };
 
-/** Drain finished: no connection left, shutdown hooks settled; exiting now. */
-export type DrainedMessage = Envelope<'drained'> & { readonly durationMs: number };
-
 /** How an app listened without the master: `listen(0)` (or no port), a handle, an fd, an abstract socket. */
 export const OWN_LISTEN_VIA = ['port-0', 'handle', 'fd', 'abstract'] as const;
 export type OwnListenVia = (typeof OWN_LISTEN_VIA)[number];
@@ -36,8 +33,7 @@ export type OwnListenVia = (typeof OWN_LISTEN_VIA)[number];
  */
 export type OwnListenerMessage = Envelope<'own-listener'> & { readonly address: ListenAddress; readonly via: OwnListenVia };
 
-export type ToMaster = ListenRequest | ReadyMessage | DrainingMessage | DrainedMessage | OwnListenerMessage | Reply;
-export type ToMasterType = ToMaster['type'];
+export type ToMaster = ListenRequest | ReadyMessage | DrainingMessage | OwnListenerMessage | Reply;
 
 /** An address from a worker is logged: far above any real one (a unix path is at most 108 bytes). */
 const MAX_ADDRESS_CHARS = 512;
@@ -64,8 +60,6 @@ export function parseToMaster(value: unknown): ToMaster | undefined {
         (OWN_LISTEN_VIA as readonly unknown[]).includes(value.via)
         ? (value as unknown as OwnListenerMessage)
         : undefined;
-    case 'drained':
-      return typeof value.durationMs === 'number' ? (value as unknown as DrainedMessage) : undefined;
     case 'reply':
       return isReply(value) ? (value as unknown as Reply) : undefined;
     default:

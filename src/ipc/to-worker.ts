@@ -13,13 +13,14 @@ export type ActivateMessage = Envelope<'activate'> & { readonly seq: number };
  * `signal` the worker is draining already (it said `draining`): this only
  * confirms the master's deadline.
  */
+export type DrainReason = 'upgrade' | 'stop' | 'signal';
+
 export type DrainMessage = Envelope<'drain'> & {
-  readonly reason: 'upgrade' | 'stop' | 'signal';
+  readonly reason: DrainReason;
   readonly timeoutMs: number;
 };
 
 export type ToWorker = ActivateMessage | DrainMessage | Reply;
-export type ToWorkerType = ToWorker['type'];
 
 /** Narrow untrusted input to a master→worker message, or `undefined`. */
 export function parseToWorker(value: unknown): ToWorker | undefined {

@@ -1,14 +1,14 @@
 /**
- * What the master lends to the pieces that act for it (slots.ts, upgrade.ts,
- * generation.ts): its options, clock, stop signal, a way to spawn a worker
+ * What the master lends to the pieces that act for it (generations/restart.ts, run-upgrade.ts,
+ * generation.ts, and bring-up.ts through them): its options, clock, stop signal, a way to spawn a worker
  * and a way to report facts. They hold no state of the master's.
  */
 import type { ListenAddress } from '../ipc/address.js';
-import type { Clock } from './clock.js';
-import type { MasterEvents, WorkerFacts } from './events.js';
-import type { Generation, Slot } from './generation.js';
-import type { MasterOptions } from './options.js';
-import type { WorkerHandle } from './worker-handle.js';
+import type { Clock } from '../clock.js';
+import type { MasterEvents } from './events.js';
+import type { Generation, Slot } from './generations/generation.js';
+import type { MasterOptions } from './options/options.js';
+import type { WorkerHandle } from './workers/worker-handle.js';
 
 export interface MasterContext {
   readonly options: MasterOptions;
@@ -24,10 +24,3 @@ export interface MasterContext {
   /** A slot's worker of an in-service generation became live. */
   slotLive(generation: Generation): void;
 }
-
-export function facts(worker: WorkerHandle): WorkerFacts {
-  return { workerId: worker.id, generation: worker.generation, slot: worker.slot, pid: worker.pid };
-}
-
-/** How long a ready worker has to confirm that it accepts. */
-export const ACTIVATE_TIMEOUT_MS = 5_000;

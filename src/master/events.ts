@@ -3,10 +3,11 @@
  * and the tests all listen to these; each event name is also the `event`
  * field of its log line.
  */
+import type { BringUpFailureReason } from '../errors.js';
 import type { ListenAddress } from '../ipc/address.js';
 import type { UpgradeOutcome } from '../ipc/control.js';
 import type { OwnListenVia } from '../ipc/to-master.js';
-import type { WorkerState } from './worker-state.js';
+import type { WorkerState } from './workers/worker-state.js';
 
 export interface WorkerFacts {
   readonly workerId: number;
@@ -36,7 +37,8 @@ export interface MasterEvents {
   'worker.exited': [
     WorkerFacts & { code: number | null; signal: string | null; state: WorkerState; expected: boolean; uptimeMs: number },
   ];
-  'worker.start-failed': [WorkerFacts & { reason: string; code?: number | null; signal?: string | null }];
+  /** `reason`: a code, as `upgrade.failed`'s; `message`: the sentence. */
+  'worker.start-failed': [WorkerFacts & { reason: BringUpFailureReason; message: string; code?: number | null; signal?: string | null }];
   'worker.restart-scheduled': [{ generation: number; slot: number; delayMs: number; failures: number }];
   'worker.message': [WorkerFacts & { kind: 'invalid' | 'foreign'; value: unknown }];
   /** The worker sent the master a handle (`handleType`: Node's name for it); the master closed it unused. */

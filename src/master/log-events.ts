@@ -4,7 +4,7 @@
  */
 import type { Logger } from 'pino';
 import { formatAddress } from '../ipc/address.js';
-import { describeVia } from './not-ready.js';
+import { describeVia } from './bring-up/not-ready.js';
 import type { MasterEvents } from './events.js';
 import type { Master } from './master.js';
 
@@ -27,7 +27,7 @@ const DESCRIBE: { [K in keyof MasterEvents]: Describe<K> } = {
     p.expected ? 'info' : 'warn',
     `worker ${p.pid} exited (${p.signal ? `signal ${p.signal}` : `code ${p.code}`}) while ${p.state}`,
   ],
-  'worker.start-failed': (p) => ['warn', `worker ${p.pid ?? '(not spawned)'} failed to start: ${p.reason}`],
+  'worker.start-failed': (p) => ['warn', `worker ${p.pid ?? '(not spawned)'} failed to start (${p.reason}): ${p.message}`],
   'worker.restart-scheduled': (p) => ['warn', `restarting slot ${p.slot} in ${p.delayMs} ms (failure ${p.failures})`],
   'worker.message': (p) => [p.kind === 'invalid' ? 'warn' : 'debug', `${p.kind} message from worker ${p.pid} ignored`],
   'worker.handle-refused': (p) => ['warn', `worker ${p.pid} sent the master a handle (${p.handleType}); closed it unused: the master accepts no connection and keeps no handle it did not ask for`],

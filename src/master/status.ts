@@ -7,8 +7,21 @@ import { readFileSync } from 'node:fs';
 import { formatAddress } from '../ipc/address.js';
 import type { MasterStatus, WorkerStatus } from '../ipc/control.js';
 import { overseerVersion } from '../version.js';
-import type { Master } from './master.js';
-import type { WorkerHandle } from './worker-handle.js';
+import type { HeldListener } from './sockets/listeners.js';
+import type { WorkerHandle } from './workers/worker-handle.js';
+
+/** What a status snapshot reads of the master (the Master is one). */
+export interface StatusSource {
+  readonly pid: number;
+  readonly options: { readonly name: string };
+  readonly state: string;
+  readonly startedAt: number | undefined;
+  readonly currentGeneration: number | undefined;
+  readonly workers: readonly WorkerHandle[];
+  readonly sockets: { readonly all: readonly HeldListener[] };
+  readonly upgrading: boolean;
+  readonly lastUpgrade: MasterStatus['lastUpgrade'] | undefined;
+}
 
 export function rssOf(pid: number | undefined): number | null {
   if (pid === undefined) return null;
@@ -20,7 +33,7 @@ export function rssOf(pid: number | undefined): number | null {
   }
 }
 
-export function masterStatus(master: Master, now: number): MasterStatus {
+export function masterStatus(master: StatusSource, now: number): MasterStatus {
   const current = master.currentGeneration;
   const describe = (w: WorkerHandle): WorkerStatus => ({
     workerId: w.id,

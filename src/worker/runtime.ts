@@ -20,6 +20,7 @@
  * exactly as under plain `node`: a script with nothing to do exits at once,
  * and an app that closes its own servers exits by itself.
  */
+import { systemClock } from '../clock.js';
 import type { Server as HttpServer } from 'node:http';
 import { Server as NetServer } from 'node:net';
 import { type ListenAddress, formatAddress } from '../ipc/address.js';
@@ -92,6 +93,7 @@ export class WorkerRuntime {
     this.#exit = os.exit;
     this.#keepAlive = os.keepAlive;
     this.#channel = new Channel(port, {
+      clock: systemClock,
       parse: parseToWorker,
       handlers: {
         activate: (message) => this.#activate(message),
@@ -269,7 +271,6 @@ export class WorkerRuntime {
     const results = await Promise.allSettled(hooks);
     for (const r of results) if (r.status === 'rejected') process.emitWarning(`overseer: shutdown hook failed: ${String(r.reason)}`);
     await idle;
-    await this.#channel.send({ type: 'drained', durationMs: Date.now() - started }).catch(() => {});
     this.#exit(0);
   }
 }

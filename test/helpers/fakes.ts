@@ -6,9 +6,9 @@
 import { EventEmitter } from 'node:events';
 import { PassThrough } from 'node:stream';
 import type { ListenAddress } from '../../src/ipc/address.js';
-import type { Clock } from '../../src/master/clock.js';
-import { Outlet, type Outlets } from '../../src/master/outlet.js';
-import type { SpawnSpec, Spawner, WorkerProcess } from '../../src/master/spawner.js';
+import type { Clock } from '../../src/clock.js';
+import { Outlet, type Outlets } from '../../src/master/output/outlet.js';
+import type { SpawnSpec, Spawner, WorkerProcess } from '../../src/master/spawn/spawner.js';
 
 /** Lets queued microtasks and immediates (fake IPC deliveries, async exits) run. */
 export async function flush(rounds = 5): Promise<void> {

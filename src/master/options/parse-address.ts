@@ -1,0 +1,39 @@
+/**
+ * `--listen` values: `3000`, `:3000`, `127.0.0.1:3000`, `[::1]:3000`,
+ * `localhost:3000`, `unix:/path/to.sock`. Port 0 asks the OS for a free port.
+ */
+import { isIP } from 'node:net';
+import { ConfigError } from '../../errors.js';
+import type { ListenAddress } from '../../ipc/address.js';
+
+function port(text: string, raw: string): number {
+  if (!/^\d{1,5}$/.test(text) || Number(text) > 65535) {
+    throw new ConfigError(`--listen has an invalid port in \`${raw}\` (expected 0-65535)`);
+  }
+  return Number(text);
+}
+
+export function parseListenAddress(raw: string): ListenAddress {
+  const text = raw.trim();
+  if (text.startsWith('unix:')) {
+    const path = text.slice('unix:'.length);
+    if (!path) throw new ConfigError(`--listen needs a path after unix:, got \`${raw}\``);
+    return { kind: 'unix', path };
+  }
+  if (/^\d+$/.test(text)) return { kind: 'tcp', host: undefined, port: port(text, raw) };
+  const bracketed = /^\[([^\]]+)\]:(\d+)$/.exec(text);
+  if (bracketed) {
+    const [, host = '', p = ''] = bracketed;
+    if (isIP(host) !== 6) throw new ConfigError(`--listen has an invalid IPv6 address in \`${raw}\``);
+    return { kind: 'tcp', host, port: port(p, raw) };
+  }
+  const colon = text.lastIndexOf(':');
+  if (colon < 0) throw new ConfigError(`--listen must be PORT, HOST:PORT, [IPv6]:PORT or unix:PATH, got \`${raw}\``);
+  const host = text.slice(0, colon);
+  const p = text.slice(colon + 1);
+  if (host.includes(':')) throw new ConfigError(`--listen: write IPv6 addresses in brackets, like [::1]:3000, got \`${raw}\``);
+  if (host !== '' && host !== '*' && isIP(host) === 0 && !/^[a-zA-Z0-9.-]+$/.test(host)) {
+    throw new ConfigError(`--listen has an invalid host in \`${raw}\``);
+  }
+  return { kind: 'tcp', host: host === '' || host === '*' ? undefined : host, port: port(p, raw) };
+}
