@@ -21,6 +21,8 @@ export interface MasterContext {
   emit<K extends keyof MasterEvents>(event: K, ...args: MasterEvents[K]): void;
   /** The addresses the master holds now (`--listen` first), to say where a worker that never got ready should have listened. */
   held(): readonly ListenAddress[];
+  /** A starting worker killed by a signal meant for the master was spawned again (bring-up.ts). */
+  respawned(killed: WorkerHandle, signal: string, replacement: WorkerHandle): void;
   /** A slot's worker of an in-service generation became live. */
   slotLive(generation: Generation): void;
 }

@@ -39,6 +39,8 @@ export interface MasterEvents {
   ];
   /** `reason`: a code, as `upgrade.failed`'s; `message`: the sentence. */
   'worker.start-failed': [WorkerFacts & { reason: BringUpFailureReason; message: string; code?: number | null; signal?: string | null }];
+  /** A starting worker was killed by `signal`, meant for the master (SIGHUP, SIGUSR2), before it could ignore it; `replacementPid` was spawned for its slot (bring-up.ts). */
+  'worker.respawned': [WorkerFacts & { signal: string; replacementPid: number | undefined }];
   'worker.restart-scheduled': [{ generation: number; slot: number; delayMs: number; failures: number }];
   'worker.message': [WorkerFacts & { kind: 'invalid' | 'foreign'; value: unknown }];
   /** The worker sent the master a handle (`handleType`: Node's name for it); the master closed it unused. */

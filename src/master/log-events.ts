@@ -28,6 +28,7 @@ const DESCRIBE: { [K in keyof MasterEvents]: Describe<K> } = {
     `worker ${p.pid} exited (${p.signal ? `signal ${p.signal}` : `code ${p.code}`}) while ${p.state}`,
   ],
   'worker.start-failed': (p) => ['warn', `worker ${p.pid ?? '(not spawned)'} failed to start (${p.reason}): ${p.message}`],
+  'worker.respawned': (p) => ['warn', `worker ${p.pid} was killed by ${p.signal} while starting (a signal meant for the master reached it before it could ignore it; with systemd, use --kill-whom=main): started worker ${p.replacementPid ?? '(not spawned)'} in its place`],
   'worker.restart-scheduled': (p) => ['warn', `restarting slot ${p.slot} in ${p.delayMs} ms (failure ${p.failures})`],
   'worker.message': (p) => [p.kind === 'invalid' ? 'warn' : 'debug', `${p.kind} message from worker ${p.pid} ignored`],
   'worker.handle-refused': (p) => ['warn', `worker ${p.pid} sent the master a handle (${p.handleType}); closed it unused: the master accepts no connection and keeps no handle it did not ask for`],

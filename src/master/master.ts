@@ -86,6 +86,7 @@ export class Master extends EventEmitter<MasterEvents> {
       emit: (event, ...args) => void (this.emit as (e: string, ...a: unknown[]) => boolean)(event, ...args),
       held: () => this.sockets.all.map((l) => l.address),
       slotLive: (generation) => this.#announceReadyOnce(generation),
+      respawned: (killed, signal, replacement) => this.emit('worker.respawned', { ...killed.facts, signal, replacementPid: replacement.pid }),
     };
     this.#upgrades = new UpgradeQueue({
       run: (trigger) => this.#upgradeOnce(trigger),

@@ -178,9 +178,9 @@ describe.skipIf(skip)('under a real systemd (nspawn container)', () => {
   const statusGeneration = async () => Number(/generation (\d+)/.exec(await show(UNIT, 'StatusText'))?.[1] ?? NaN);
 
   it.each([
-    ['systemctl kill -s HUP (every process of the unit)', [], false],
-    ['systemctl kill --kill-whom=main -s HUP', ['--kill-whom=main'], true],
-  ] as const)('%s upgrades with 0 failed requests', async (what, options, everyUpgradeSucceeds) => {
+    ['systemctl kill -s HUP (every process of the unit)', []],
+    ['systemctl kill --kill-whom=main -s HUP', ['--kill-whom=main']],
+  ] as const)('%s upgrades, every time, with 0 failed requests', async (what, options) => {
     const master = await show(UNIT, 'MainPID');
     const traffic = await load();
     const rejected: string[] = [];
@@ -206,10 +206,12 @@ describe.skipIf(skip)('under a real systemd (nspawn container)', () => {
     expect(report.failed, JSON.stringify(report.errors.slice(0, 5))).toBe(0);
     // Every process of the unit gets the signal, and systemd reads the cgroup again until
     // it finds no process it has not signalled: the workers the master forks in answer
-    // may get it too, before their preload ignores it, and the upgrade is rejected
-    // (`exited-before-ready`, signal SIGHUP). No request is lost, the old generation serves.
-    if (everyUpgradeSucceeds) expect(rejected).toEqual([]);
-    else for (const reason of rejected) expect(reason).toMatch(/exited before ready \(signal SIGHUP\)/);
+    // may get it too, before their preload ignores it. The bring-up spawns those again
+    // (worker.respawned), so the upgrade still happens.
+    const respawned = (await run('journalctl', `_PID=${master}`, '-o', 'cat', '--no-pager')).stdout
+      .split('\n').filter((line) => line.includes('"event":"worker.respawned"')).length;
+    if (respawned > 0) note(`${what}: ${respawned} starting workers killed by the HUP were spawned again`);
+    expect(rejected).toEqual([]);
     expect(await show(UNIT, 'MainPID')).toBe(master);
     expect(await show(UNIT, 'ActiveState')).toBe('active');
   });

@@ -7,6 +7,17 @@
  * slot, replaced at once). A later replacement of a hung worker or a rollback
  * is the same call for one slot, followed by a drain or kill of another.
  *
+ * A worker killed before ready by SIGHUP or SIGUSR2, signals the master
+ * never sends, was hit by a signal meant for the master that reached it
+ * before its preload could ignore it (signals.ts in src/worker): systemd's
+ * `systemctl kill -s HUP` goes on signalling every process of the unit's
+ * cgroup until it finds no new one, so the workers an upgrade forks in
+ * answer to that very signal get it too, within milliseconds of their start
+ * (Node resets ignored signals at start-up, so the master cannot pass the
+ * "ignore" down). Such a worker is spawned again for its slot, after
+ * RESPAWN_DELAY_MS, at most MAX_RESPAWNS times per bring-up and within the
+ * same ready deadline; it had accepted nothing.
+ *
  * Contract: `ok` means every worker has confirmed that it accepts (state
  * `live`). Otherwise no worker of this bring-up is left running: each one
  * has been sent SIGKILL (it had accepted nothing, its listeners being held
@@ -30,7 +41,16 @@ export interface BringUpContext {
   readonly stopSignal: AbortSignal;
   /** The addresses the master holds now, to say where a worker that never got ready should have listened. */
   held(): readonly ListenAddress[];
+  /** A worker killed at start-up by a signal meant for the master is spawned again (see above). */
+  respawned?(killed: WorkerHandle, signal: string, replacement: WorkerHandle): void;
 }
+
+/** Signals the master never sends a worker: one that kills a starting worker came from outside, meant for the master. */
+const MASTERS_SIGNALS: ReadonlySet<string> = new Set(['SIGHUP', 'SIGUSR2']);
+/** Respawns per bring-up: enough for a burst of signals, not a loop. */
+export const MAX_RESPAWNS = 3;
+/** Long enough for systemd's kill loop over the cgroup to have finished (it takes milliseconds). */
+export const RESPAWN_DELAY_MS = 100;
 
 export interface BringUpPlan {
   /** One spawn per worker to bring up; each may throw (fork() fails at once for E2BIG, ENOMEM). */
@@ -76,7 +96,24 @@ export async function bringUp(ctx: BringUpContext, plan: BringUpPlan): Promise<B
     return fail({ reason: 'spawn-failed', message: `cannot start a worker: ${(error as Error).message}`, worker: undefined });
   }
 
-  const outcome = await awaitReady(workers, { timeoutMs: ctx.options.readyTimeoutMs, clock: ctx.clock, signal: ctx.stopSignal });
+  const deadline = ctx.clock.now() + ctx.options.readyTimeoutMs;
+  let outcome: ReadyOutcome;
+  for (let respawns = 0; ; respawns++) {
+    const timeoutMs = Math.max(0, deadline - ctx.clock.now());
+    outcome = await awaitReady(workers, { timeoutMs, clock: ctx.clock, signal: ctx.stopSignal });
+    const signal = !outcome.ok && outcome.reason === 'exited-before-ready' ? outcome.exit.signal : null;
+    if (outcome.ok || signal === null || !MASTERS_SIGNALS.has(signal) || respawns === MAX_RESPAWNS) break;
+    if (plan.stillWanted && !plan.stillWanted()) break;
+    const killed = (outcome as { worker: WorkerHandle }).worker;
+    await sleep(ctx.clock, RESPAWN_DELAY_MS);
+    const index = workers.indexOf(killed);
+    try {
+      workers[index] = plan.spawns[index]!();
+    } catch (error) {
+      return fail({ reason: 'spawn-failed', message: `cannot start a worker: ${(error as Error).message}`, worker: undefined });
+    }
+    ctx.respawned?.(killed, signal, workers[index]!);
+  }
   if (plan.stillWanted && !plan.stillWanted()) return fail(stopping());
   if (!outcome.ok) return fail(describeNotReady(outcome, ctx));
 
@@ -93,6 +130,10 @@ export async function bringUp(ctx: BringUpContext, plan: BringUpPlan): Promise<B
   if (activation?.reason === 'exited-before-ready') return fail(describeNotReady({ ok: false, ...activation }, ctx));
   if (activation) return fail({ reason: 'activate-failed', message: activation.message, worker: activation.worker });
   return { ok: true, workers };
+}
+
+function sleep(clock: Clock, ms: number): Promise<void> {
+  return new Promise((resolve) => clock.setTimeout(resolve, ms));
 }
 
 function stopping(): Failure {
