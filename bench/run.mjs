@@ -20,13 +20,17 @@
  *   deadline, SIGINT/SIGTERM), every process it started is stopped, and
  *   PM2's daemon killed, before it exits.
  * - Prints Markdown tables and writes the full results as JSON under
- *   bench/results/. Exit code 0 when every phase ran, 1 otherwise.
+ *   bench/results/, and, for the deploy phase, one chart per app beside it
+ *   (bench/chart-render.mjs; SVG, rendered with vega from bench/.deps: if it
+ *   cannot be installed or fails, the run goes on without charts). Exit code
+ *   0 when every phase ran, 1 otherwise.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { spawnSync } from 'node:child_process';
+import { writeDeployCharts } from './chart-render.mjs';
 import { bare, isH2App, overseer, pm2, useOverseerSnapshot } from './contenders.mjs';
 import { BENCH_DIR, ensureDeps } from './deps.mjs';
 import { deployUnderLoad } from './deploy.mjs';
@@ -229,7 +233,18 @@ async function main() {
   results.env.wallSeconds = (now() - T0) / 1000;
   results.env.loadAvgAtEnd = os.loadavg().map((x) => Math.round(x * 100) / 100);
   const path = writeResults(results);
-  process.stdout.write(`\n${formatReport(results)}\n\nresults: ${path}\n`);
+  /** @type {string[]} */
+  let charts = [];
+  if (results.deploy) {
+    if (tools.vega && tools['vega-lite']) {
+      try {
+        charts = await writeDeployCharts(results.deploy, dirname(path), `${basename(path, '.json')}-`);
+      } catch (err) {
+        log(`WARNING: the deploy charts could not be rendered: ${err.stack ?? err}`);
+      }
+    } else log('WARNING: no deploy charts: vega or vega-lite is not installed (see the warnings above)');
+  }
+  process.stdout.write(`\n${formatReport(results)}\n\nresults: ${path}\n${charts.map((c) => `chart: ${c}\n`).join('')}`);
   return results.failedPhases.length === 0;
 }
 
