@@ -24,7 +24,7 @@
 const ORDER = ['deploy-overseer', 'deploy-pm2-naive', 'deploy-pm2-graceful', 'deploy-bare'];
 /** Cycled by version number; adjacent versions differ, none is red or pink. */
 const VERSION_COLOURS = ['#4e79a7', '#59a14f', '#b07aa1', '#edc948', '#76b7b2', '#9c755f', '#a0cbe8', '#8cd17d', '#bab0ac', '#d4a6c8', '#499894', '#f1ce63'];
-const FAILURE_COLOURS = ['#d62728', '#7f0000', '#ff9896', '#ef3b2c', '#a50f15', '#fcbba1'];
+const FAILURE_COLOURS = ['#d62728', '#67000d', '#fcae91', '#f768a1', '#a50f15', '#fee0d2'];
 const WIDTH = 720;
 
 /** @param {number} n */
