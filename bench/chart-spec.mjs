@@ -190,7 +190,8 @@ export function deployChartSpec({ app, intervalMs, upgrades, traffic, rows }) {
     title: { text: `Deploy under load, ${app}: ${upgrades} upgrades, one every ${intervalMs / 1000} s`, subtitle, anchor: 'start', fontSize: 16, subtitleFontSize: 11, offset: 16 },
     background: '#ffffff',
     padding: 12,
-    config: { view: { stroke: '#dddddd' }, axis: { labelFontSize: 10, titleFontSize: 10 }, legend: { labelFontSize: 10, titleFontSize: 11 } },
+    // No per-mark ARIA labels: they would repeat every bucket's data in the SVG.
+    config: { aria: false, view: { stroke: '#dddddd' }, axis: { labelFontSize: 10, titleFontSize: 10 }, legend: { labelFontSize: 10, titleFontSize: 11 } },
     spacing: 22,
     vconcat: panels,
     resolve: { scale: { y: 'independent', color: 'shared', fill: 'shared' } },
