@@ -19,7 +19,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { deployChartSpec } from './chart-spec.mjs';
 import { DEPS_DIR } from './deps.mjs';
 
@@ -75,7 +75,7 @@ export async function writeDeployCharts(deploy, outDir, prefix = '') {
   return paths;
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname)) {
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const [file, out] = process.argv.slice(2);
   if (!file) {
     process.stderr.write('usage: node bench/chart-render.mjs bench/results/bench-<stamp>.json [out-dir]\n');
