@@ -15,6 +15,10 @@
  * - After the last upgrade, the load runs until the last version has
  *   answered 200 more requests, then stops; the client settles every
  *   in-flight request before it reports.
+ * - `timeline` (for bench/chart-spec.mjs): the client's per-100 ms and
+ *   per-second counts (bench/timeline.mjs) and the upgrade windows, all in
+ *   ms from t0, the instant the cadence starts (upgrade k at k·interval), so
+ *   every contender's run is drawn on the same time axis.
  * - An upgrade the supervisor reports as failed (old version still serving)
  *   is counted in `failedUpgrades` and the run goes on; a timeout ends that
  *   contender's run, reported as `error`. The contender is always stopped.
@@ -40,11 +44,15 @@ export async function deployUnderLoad({ contender, upgrades, intervalMs, keepali
   /** @type {string | null} */
   let error = null;
   let report = null;
+  /** @type {number | null} bench clock */
+  let t0 = null;
+  /** @type {ReturnType<typeof fromT0> | null} */
+  let timeline = null;
   try {
     await contender.start();
     load = await startLoad(contender.url, { keepalive, fresh, h2, durationMs: upgrades * intervalMs + 120_000, timeoutMs: 5_000 });
     await load.waitForVersion('v0', { minCount: 200 });
-    const t0 = now();
+    t0 = now();
     const periodEnd = t0 + upgrades * intervalMs;
     let lastVersion = 'v0';
     for (let k = 1; k <= upgrades; k++) {
@@ -72,6 +80,7 @@ export async function deployUnderLoad({ contender, upgrades, intervalMs, keepali
     if (load) {
       try { report = await load.stop(windows); } catch (err) { error ??= err.message; }
     }
+    if (load && report?.timeline && t0 !== null) timeline = fromT0(report.timeline, windows, load.toBench, t0);
     try { await contender.stop(); } catch (err) { log(`  warning: stopping ${contender.id}: ${err.message}`); }
   }
   const sorted = [...durations].sort((a, b) => a - b);
@@ -95,5 +104,26 @@ export async function deployUnderLoad({ contender, upgrades, intervalMs, keepali
     p99Outside: report?.latencyMs?.outsideWindows?.p99 ?? null,
     insideCount: report?.latencyMs?.insideWindows?.count ?? 0,
     errors: report?.errors.slice(0, 5) ?? [],
+    timeline,
+  };
+}
+
+/**
+ * The client's timeline and the bench's windows, moved to ms from `t0`.
+ * @param {import('./timeline.mjs').TimelineReport} timeline client clock
+ * @param {Array<[number, number]>} windows bench clock
+ * @param {(clientMs: number) => number} toBench
+ * @param {number} t0 bench clock
+ */
+function fromT0(timeline, windows, toBench, t0) {
+  const r1 = (/** @type {number} */ ms) => Math.round(ms * 10) / 10;
+  const rel = (/** @type {number} */ clientMs) => r1(toBench(clientMs) - t0);
+  return {
+    bucketMs: timeline.bucketMs,
+    latencyBucketMs: timeline.latencyBucketMs,
+    answered: timeline.answered.map(([t, version, n]) => [rel(t), version, n]),
+    failed: timeline.failed.map(([t, kind, n]) => [rel(t), kind, n]),
+    p99: timeline.p99.map(([t, ms, n]) => [rel(t), ms, n]),
+    windows: windows.map(([a, b]) => [r1(a - t0), r1(b - t0)]),
   };
 }

@@ -21,6 +21,10 @@ export const DEPS_DIR = join(BENCH_DIR, '.deps');
 export const PINNED = {
   pm2: { version: '7.0.4', entry: 'bin/pm2' },
   autocannon: { version: '9.0.0', entry: 'autocannon.js' },
+  // The deploy charts (bench/chart-render.mjs): pure JavaScript, SVG without
+  // a browser or canvas. vega first: vega-lite names it as a peer dependency.
+  vega: { version: '5.33.1', entry: 'package.json' },
+  'vega-lite': { version: '5.23.0', entry: 'package.json' },
 };
 
 /** @param {string} name @returns {string | null} installed version */

@@ -34,11 +34,16 @@
  * - IPC (when forked): in `stop`, `snapshot`; out `started`, `snapshot`,
  *   `report`. After `report` the channel is disconnected.
  * - Times are ms since client start (`…Ms`) or since the epoch (`…At`).
+ * - `timeline` in the report (bench/timeline.mjs): answered per version and
+ *   failed per kind per 100 ms, p99 latency per second (from the first try
+ *   of a request to its settling, retries included); bounded by the run's
+ *   duration, for the bench's deploy charts.
  */
 import http2 from 'node:http2';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { Timeline } from './timeline.mjs';
 
 const { NGHTTP2_REFUSED_STREAM, NGHTTP2_CANCEL } = http2.constants;
 const MAX_TRIES = 3;
@@ -109,6 +114,7 @@ const stats = {
   /** @type {Record<string, { firstMs: number, lastMs: number, firstAt: number, lastAt: number }>} */ versionSpans: {},
   /** @type {Array<{ atMs: number, kind: string, message: string }>} */ errors: [],
 };
+const timeline = new Timeline();
 let stopping = false;
 let reported = false;
 
@@ -197,9 +203,10 @@ function streamOnce(session) {
   });
 }
 
-/** Record one settled request. */
-function record(outcome) {
+/** Record one settled request. @param {number} startMs its first try */
+function record(startMs, outcome) {
   const endMs = now();
+  timeline.record(endMs, endMs - startMs, outcome);
   if (outcome.ok) {
     stats.ok++;
     const v = outcome.version;
@@ -221,6 +228,7 @@ async function runLoop(slot) {
     if (stats.issued >= opts.maxRequests) return stop();
     stats.issued++;
     stats.inFlight++;
+    const startMs = now();
     let outcome;
     for (let tries = 1; ; tries++) {
       outcome = await streamOnce(slot.current());
@@ -228,7 +236,7 @@ async function runLoop(slot) {
       stats.refused++;
     }
     stats.inFlight--;
-    record(outcome);
+    record(startMs, outcome);
   }
 }
 
@@ -249,6 +257,7 @@ function buildReport() {
     versions: stats.versions,
     versionSpans: stats.versionSpans,
     errors: stats.errors,
+    timeline: timeline.toJSON(),
     durationMs: r1(now()),
   };
 }

@@ -23,12 +23,16 @@
  *   `snapshot`, `report`. After `report` the channel is disconnected.
  * - All times are ms since client start, rounded to 0.1 ms. Latency figures
  *   cover every request (OK and failed) from send to settle.
+ * - `timeline` in the report (bench/timeline.mjs): answered per version and
+ *   failed per kind per 100 ms, p99 latency per second; bounded by the run's
+ *   duration, for the bench's deploy charts.
  */
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { Timeline } from './timeline.mjs';
 
 const T0 = performance.now();
 /** @returns {number} ms since client start, unrounded */
@@ -136,6 +140,7 @@ const stats = {
   /** @type {Array<{ atMs: number, loop: string, kind: string, message: string }>} */ errors: [],
 };
 const samples = new Samples();
+const timeline = new Timeline();
 /** @type {Array<[number, number]>} caller-supplied [startMs, endMs] windows */
 let windows = [];
 let stopping = false;
@@ -195,6 +200,7 @@ function requestOnce(agent, headers) {
 function record(loop, startMs, outcome) {
   const endMs = now();
   samples.push(r1(startMs), endMs - startMs);
+  timeline.record(endMs, endMs - startMs, outcome);
   stats.byLoop[loop].total++;
   if (outcome.ok) {
     stats.ok++;
@@ -262,6 +268,7 @@ function buildReport() {
     versionSpans: stats.versionSpans,
     latencyMs: { p50: overall.p50, p99: overall.p99, max: overall.max, insideWindows, outsideWindows },
     errors: stats.errors,
+    timeline: timeline.toJSON(),
     durationMs: r1(now()),
   };
 }

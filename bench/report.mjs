@@ -1,6 +1,7 @@
 /**
  * Turns the bench's results into Markdown tables (printed, and pasted into
- * docs/benchmarks.md) and a JSON file under bench/results/.
+ * docs/benchmarks.md) and a JSON file under bench/results/, written after
+ * every phase so that a run abandoned at its deadline keeps what it measured.
  *
  * Contract: `formatReport` only formats what was measured; a missing figure
  * prints as "–" and a contender's error is printed beside its row.
@@ -87,12 +88,15 @@ export function formatReport(results) {
   return out.join('\n');
 }
 
-/** @param {any} results @returns {string} the path written */
-export function writeResults(results) {
+/** @returns {string} a new path under bench/results/ for this run's JSON (and, beside it, its charts) */
+export function resultsPath() {
   const dir = join(BENCH_DIR, 'results');
   mkdirSync(dir, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-').replace(/-\d{3}Z$/, 'Z');
-  const path = join(dir, `bench-${stamp}.json`);
+  return join(dir, `bench-${stamp}.json`);
+}
+
+/** @param {any} results @param {string} path from `resultsPath`; rewritten after every phase */
+export function writeResults(results, path) {
   writeFileSync(path, `${JSON.stringify(results, null, 2)}\n`);
-  return path;
 }

@@ -20,20 +20,25 @@
  *   deadline, SIGINT/SIGTERM), every process it started is stopped, and
  *   PM2's daemon killed, before it exits.
  * - Prints Markdown tables and writes the full results as JSON under
- *   bench/results/. Exit code 0 when every phase ran, 1 otherwise.
+ *   bench/results/ (after every phase: an abandoned run keeps the phases it
+ *   finished), and, right after the deploy phase, one chart per app beside it
+ *   (bench/chart-render.mjs; SVG, rendered with vega from bench/.deps: if it
+ *   cannot be installed or fails, the run goes on without charts). Exit code
+ *   0 when every phase ran, 1 otherwise.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { spawnSync } from 'node:child_process';
+import { writeDeployCharts } from './chart-render.mjs';
 import { bare, isH2App, overseer, pm2, useOverseerSnapshot } from './contenders.mjs';
 import { BENCH_DIR, ensureDeps } from './deps.mjs';
 import { deployUnderLoad } from './deploy.mjs';
 import { measureFootprint } from './footprint.mjs';
 import { Pm2 } from './pm2.mjs';
 import { cleanup, cleanupSync, now, onCleanupSync } from './procs.mjs';
-import { formatReport, writeResults } from './report.mjs';
+import { formatReport, resultsPath, writeResults } from './report.mjs';
 import { measureStartup } from './startup.mjs';
 import { runThroughput } from './throughput.mjs';
 import { measureUpgradeTime } from './upgrade-time.mjs';
@@ -82,8 +87,10 @@ for (const event of /** @type {const} */ (['uncaughtException', 'unhandledReject
     cleanup().finally(() => process.exit(1));
   });
 }
+/** @type {string | null} the results file, once a phase has been written to it */
+let written = null;
 const deadline = setTimeout(() => {
-  log(`time budget of ${PLAN.deadlineMs / 60_000} min exceeded: abandoning the run`);
+  log(`time budget of ${PLAN.deadlineMs / 60_000} min exceeded: abandoning the run${written ? `; the phases done so far are in ${written}` : ''}`);
   cleanup().finally(() => process.exit(1));
 }, PLAN.deadlineMs);
 deadline.unref();
@@ -139,6 +146,14 @@ async function main() {
     failedPhases: /** @type {string[]} */ ([]),
   };
 
+  const path = resultsPath();
+  const save = () => {
+    results.env.wallSeconds = (now() - T0) / 1000;
+    results.env.loadAvgAtEnd = os.loadavg().map((x) => Math.round(x * 100) / 100);
+    writeResults(results, path);
+    written = path;
+  };
+
   /** @param {string} name @param {(pm2Daemon: Pm2 | null) => Promise<any>} body @param {{ pm2?: boolean }} [options] */
   const phase = async (name, body, { pm2: withPm2 = true } = {}) => {
     if (!phases.includes(name)) return null;
@@ -154,13 +169,26 @@ async function main() {
       await daemon?.kill();
     }
   };
+  /** @type {string[]} */
+  let charts = [];
+  const drawDeploy = async () => {
+    if (!tools.vega || !tools['vega-lite']) return log('WARNING: no deploy charts: vega or vega-lite is not installed (see the warnings above)');
+    try {
+      charts = await writeDeployCharts(results.deploy, dirname(path), `${basename(path, '.json')}-`);
+      for (const chart of charts) log(`chart: ${chart}`);
+    } catch (err) {
+      log(`WARNING: the deploy charts could not be rendered: ${err.stack ?? err}`);
+    }
+  };
 
   // First, before any server has run: nothing else of the bench's is on the CPU.
   results.startup = await phase('startup', async () => measureStartup({ bin, runs: PLAN.startup.runs, dir, log }), { pm2: false });
+  save();
 
   results.throughput = await phase('throughput', (pm2Daemon) => runThroughput({
     ...PLAN.throughput, dir, pm2Daemon, autocannon: tools.autocannon, connections: CONNECTIONS, log,
   }));
+  save();
 
   results.deploy = await phase('deploy', async (pm2Daemon) => {
     const out = [];
@@ -187,6 +215,8 @@ async function main() {
     }
     return out;
   });
+  save();
+  if (results.deploy) await drawDeploy();
 
   results.upgradeTime = await phase('upgrade-time', async (pm2Daemon) => {
     const out = [];
@@ -212,6 +242,7 @@ async function main() {
     }
     return out;
   });
+  save();
 
   results.footprint = await phase('footprint', async (pm2Daemon) => {
     const contenders = [overseer({ app: 'hello', dir, workers: 'max', id: 'fp-overseer' })];
@@ -225,11 +256,9 @@ async function main() {
     }
     return { upgradesPlanned: PLAN.footprint.upgrades, rows };
   });
+  save();
 
-  results.env.wallSeconds = (now() - T0) / 1000;
-  results.env.loadAvgAtEnd = os.loadavg().map((x) => Math.round(x * 100) / 100);
-  const path = writeResults(results);
-  process.stdout.write(`\n${formatReport(results)}\n\nresults: ${path}\n`);
+  process.stdout.write(`\n${formatReport(results)}\n\nresults: ${path}\n${charts.map((c) => `chart: ${c}\n`).join('')}`);
   return results.failedPhases.length === 0;
 }
 
