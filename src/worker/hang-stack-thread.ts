@@ -2,10 +2,11 @@
  * The watchdog thread of hang-stack.ts (read its comment first). Runs in a
  * worker thread, never in the app's main thread.
  *
- * Armed by the first beat (a slow boot before the heartbeat starts is not a
- * hang: the ready timeout covers it), or at once if the main thread has beaten
- * before this thread started (it may be stuck already). Reports once per hang; a hang that ends
- * re-arms it. A main thread blocked outside JavaScript (a synchronous system
+ * Counts from its own start: a main thread stuck before its first beat (a
+ * boot that blocks, or a hang right after activation, before this thread is
+ * up) is reported too; the master acts only on live workers (a boot is
+ * covered by the ready timeout), but the stack still explains a slow boot.
+ * Reports once per hang; a hang that ends re-arms it. A main thread blocked outside JavaScript (a synchronous system
  * call, `Atomics.wait`) cannot be interrupted: the line then says so.
  */
 import { writeSync } from 'node:fs';
@@ -26,7 +27,6 @@ const PAUSE_TIMEOUT_MS = 1_000;
 const { beats, hangTimeoutMs, pollMs } = workerData as WatchData;
 const counter = new Int32Array(beats);
 let last = Atomics.load(counter, 0);
-let armed = last > 0;
 let since = Date.now();
 let reported = false;
 
@@ -36,12 +36,11 @@ setInterval(() => {
   const value = Atomics.load(counter, 0);
   if (value !== last) {
     last = value;
-    armed = true;
     since = now;
     reported = false;
     return;
   }
-  if (!armed || reported || now - since < hangTimeoutMs) return;
+  if (reported || now - since < hangTimeoutMs) return;
   reported = true;
   report(value, since);
 }, pollMs);
