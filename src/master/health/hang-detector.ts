@@ -26,7 +26,7 @@
  * it is live, SIGKILL the hung worker (a blocked loop cannot drain).
  */
 import { heartbeatIntervalMs } from '../../ipc/env.js';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../clock.js';
 
 export interface HangDetectorOptions<W> {
   /** 0: detection off (nothing is ever reported, no timer runs). */

@@ -14,7 +14,7 @@
  * old worker as in an upgrade)` (recycle-gate.ts) → log `worker.recycled`
  * with reason `max-memory` and the RSS. `rss(worker)` feeds `overseer status`.
  */
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../clock.js';
 import type { ReadRss } from './rss.js';
 
 /** Default sample interval: a leak grows over minutes; a read costs ~20 µs. */

@@ -15,7 +15,7 @@
  * worker.slot); drain(worker) })`; on a worker's exit `gate.cancel(worker)`;
  * on stop `gate.close()`.
  */
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../clock.js';
 
 /** Default jitter: one memory sample interval. */
 export const RECYCLE_JITTER_MS = 5_000;

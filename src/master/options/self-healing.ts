@@ -1,5 +1,5 @@
 /**
- * The self-healing part of the options pipeline (options.ts calls it; sizes: ../health/size.ts): raw
+ * The self-healing part of the options pipeline (options.ts calls it): raw
  * values → checked, with messages naming the option and the value received.
  *
  * - `--hang-timeout <ms>`: default 30000; 0 turns detection off; otherwise at

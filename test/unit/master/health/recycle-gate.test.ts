@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { RecycleGate } from '../../../src/master/health/recycle-gate.js';
-import { FakeClock, flush } from '../../helpers/fakes.js';
+import { RecycleGate } from '../../../../src/master/health/recycle-gate.js';
+import { FakeClock, flush } from '../../../helpers/fakes.js';
 
 /** A task the test finishes by hand; records when it started. */
 function manual(log: string[], name: string) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatSize, parseSize } from '../../../src/master/health/size.js';
+import { formatSize, parseSize } from '../../../../src/master/health/size.js';
 
 describe('parseSize', () => {
   it('reads bytes and binary units, with decimals, B or iB, any case', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { HangDetector } from '../../../src/master/health/hang-detector.js';
-import { FakeClock } from '../../helpers/fakes.js';
+import { HangDetector } from '../../../../src/master/health/hang-detector.js';
+import { FakeClock } from '../../../helpers/fakes.js';
 
 function setup(hangTimeoutMs = 4_000) {
   const clock = new FakeClock();

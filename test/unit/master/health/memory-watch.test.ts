@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryWatch } from '../../../src/master/health/memory-watch.js';
-import { parseVmRss, readRss } from '../../../src/master/health/rss.js';
-import { FakeClock, flush } from '../../helpers/fakes.js';
+import { MemoryWatch } from '../../../../src/master/health/memory-watch.js';
+import { parseVmRss, readRss } from '../../../../src/master/health/rss.js';
+import { FakeClock, flush } from '../../../helpers/fakes.js';
 
 const MiB = 1024 ** 2;
 
