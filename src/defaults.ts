@@ -13,6 +13,7 @@ export const DEFAULTS = Object.freeze({
   restartDelayMs: 100,
   restartDelayMaxMs: 15_000,
   restartResetMs: 30_000,
+  hangTimeoutMs: 30_000,
 });
 
 /**

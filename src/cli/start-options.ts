@@ -33,7 +33,11 @@ export function addStartOptions(command: Command): Command {
     .option('--user <name|uid>', 'run workers as this user (the master must be root)')
     .option('--group <name|gid>', 'run workers with this group (default: the user\'s primary group)')
     .option('--exec', '<script> is any program (not run by node): it gets the sockets at fds 3… with LISTEN_FDS/LISTEN_PID, like systemd socket activation', false)
-    .option('--ready-delay <ms>', 'with --exec: a worker that has not written READY=1 to $OVERSEER_READY_FD is taken as ready this long after it started');
+    .option('--ready-delay <ms>', 'with --exec: a worker that has not written READY=1 to $OVERSEER_READY_FD is taken as ready this long after it started')
+    .option('--hang-timeout <ms>', `a live worker whose event loop is blocked this long is replaced, then killed (default: ${DEFAULTS.hangTimeoutMs}; 0: off; not with --exec)`)
+    .option('--hang-stack', 'a hung worker logs where its event loop is stuck (a watchdog thread, ~9 MB per worker)', false)
+    .option('--max-memory <size>', 'a worker whose RSS stays above this (e.g. 512M, 1G) is replaced, then drained, one at a time (Linux)')
+    .option('--rollback-window <ms>', 'after an upgrade, keep the old generation on standby this long and switch back to it if a new worker dies or hangs');
 }
 
 type StartFlagged = Exclude<keyof RawStartOptions, 'script' | 'scriptArgs' | 'cwd'>;
@@ -62,6 +66,10 @@ export const START_FLAGS = {
   group: '--group',
   exec: '--exec',
   readyDelay: '--ready-delay',
+  hangTimeout: '--hang-timeout',
+  hangStack: '--hang-stack',
+  maxMemory: '--max-memory',
+  rollbackWindow: '--rollback-window',
 } as const satisfies Record<StartFlagged, string>;
 
 /**

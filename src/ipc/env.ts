@@ -16,5 +16,18 @@ export const ENV = {
   /** `0` with `--no-websocket-close`. */
   websocketClose: 'OVERSEER_WEBSOCKET_CLOSE',
   name: 'OVERSEER_NAME',
+  /** Heartbeat interval in ms (heartbeat.ts); absent or `0`: no heartbeat (`--hang-timeout 0`). */
+  heartbeat: 'OVERSEER_HEARTBEAT_MS',
+  /** With `--hang-stack`: the hang timeout in ms, after which a watchdog thread logs the blocked stack (hang-stack.ts). */
+  hangStack: 'OVERSEER_HANG_STACK_MS',
 } as const;
 
+/**
+ * The heartbeat interval for a hang timeout: four beats per timeout, so a
+ * late timer or a GC pause of up to three quarters of it is not a hang, and
+ * at most one a second, so the master handles at most one message per worker
+ * per second (measured in docs/self-healing.md). 0 (detection off): none.
+ */
+export function heartbeatIntervalMs(hangTimeoutMs: number): number {
+  return hangTimeoutMs > 0 ? Math.max(1, Math.min(1_000, Math.floor(hangTimeoutMs / 4))) : 0;
+}

@@ -33,7 +33,18 @@ export type OwnListenVia = (typeof OWN_LISTEN_VIA)[number];
  */
 export type OwnListenerMessage = Envelope<'own-listener'> & { readonly address: ListenAddress; readonly via: OwnListenVia };
 
-export type ToMaster = ListenRequest | ReadyMessage | DrainingMessage | OwnListenerMessage | Reply;
+/**
+ * The worker's main thread turned its event loop: sent every
+ * `OVERSEER_HEARTBEAT_MS` (env.ts) from an unref'd timer, so a blocked loop
+ * stops it and the master's hang detector (src/master/health/) notices the
+ * silence. It carries the worker's own counts, which cost nothing to send:
+ * `connections` open now on the servers the master handed over, and
+ * `requests`, HTTP requests received on them since the worker started
+ * (HTTP/1.1 and HTTP/2, a monotonic counter).
+ */
+export type HeartbeatMessage = Envelope<'heartbeat'> & { readonly connections: number; readonly requests: number };
+
+export type ToMaster = ListenRequest | ReadyMessage | DrainingMessage | OwnListenerMessage | HeartbeatMessage | Reply;
 
 /** An address from a worker is logged: far above any real one (a unix path is at most 108 bytes). */
 const MAX_ADDRESS_CHARS = 512;
@@ -60,9 +71,15 @@ export function parseToMaster(value: unknown): ToMaster | undefined {
         (OWN_LISTEN_VIA as readonly unknown[]).includes(value.via)
         ? (value as unknown as OwnListenerMessage)
         : undefined;
+    case 'heartbeat':
+      return isCount(value.connections) && isCount(value.requests) ? (value as unknown as HeartbeatMessage) : undefined;
     case 'reply':
       return isReply(value) ? (value as unknown as Reply) : undefined;
     default:
       return undefined;
   }
+}
+
+function isCount(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 0;
 }

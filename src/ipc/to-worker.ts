@@ -20,7 +20,23 @@ export type DrainMessage = Envelope<'drain'> & {
   readonly timeoutMs: number;
 };
 
-export type ToWorker = ActivateMessage | DrainMessage | Reply;
+/**
+ * Warm standby (`--rollback-window`): stop accepting and end keep-alive
+ * in-band exactly as a drain does, but keep running: no `onShutdown` hook,
+ * no exit. Acked once every listener is closed (its connections may still
+ * be finishing). A later `drain` finishes the drain (hooks, exit); `resume`
+ * accepts again.
+ */
+export type StandbyMessage = Envelope<'standby'> & { readonly seq: number };
+
+/**
+ * Accept again after `standby` (a rollback): the worker asks the master for
+ * each listener it closed (`listen` requests) and accepts on them at once.
+ * Acked when every listener accepts; an error names those that failed.
+ */
+export type ResumeMessage = Envelope<'resume'> & { readonly seq: number };
+
+export type ToWorker = ActivateMessage | DrainMessage | StandbyMessage | ResumeMessage | Reply;
 
 /** Narrow untrusted input to a master→worker message, or `undefined`. */
 export function parseToWorker(value: unknown): ToWorker | undefined {
@@ -28,6 +44,10 @@ export function parseToWorker(value: unknown): ToWorker | undefined {
   switch (value.type) {
     case 'activate':
       return typeof value.seq === 'number' ? (value as unknown as ActivateMessage) : undefined;
+    case 'standby':
+      return typeof value.seq === 'number' ? (value as unknown as StandbyMessage) : undefined;
+    case 'resume':
+      return typeof value.seq === 'number' ? (value as unknown as ResumeMessage) : undefined;
     case 'drain':
       return typeof value.timeoutMs === 'number' && typeof value.reason === 'string'
         ? (value as unknown as DrainMessage)

@@ -20,7 +20,7 @@ export interface WorkerDrainTimes {
 export class CloseSpread {
   readonly #windowMs: number;
   readonly #random: () => number;
-  readonly #due = new WeakMap<object, number>();
+  #due = new WeakMap<object, number>();
   #startedAt: number | undefined;
 
   constructor(times: WorkerDrainTimes, random: () => number = Math.random) {
@@ -35,6 +35,12 @@ export class CloseSpread {
   /** Mark the start of the drain. Idempotent. */
   start(now = Date.now()): void {
     this.#startedAt ??= now;
+  }
+
+  /** Forget the drain (a standby worker resumes): the next drain draws new moments. */
+  reset(): void {
+    this.#startedAt = undefined;
+    this.#due = new WeakMap();
   }
 
   /** Ms from `now` until `connection`'s moment (0 once it has come). Starts the spread if the drain has not. */

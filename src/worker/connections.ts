@@ -48,6 +48,7 @@ export class HttpConnections {
   readonly #idleSince = new Map<HttpSocket, number>();
   #draining = false;
   #sweeper: NodeJS.Timeout | undefined;
+  #onRequest: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
 
   constructor(server: HttpServer, spread: CloseSpread) {
     this.#server = server;
@@ -66,9 +67,10 @@ export class HttpConnections {
   drain(): void {
     if (this.#draining) return;
     this.#draining = true;
-    this.#server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
+    this.#onRequest = (req, res) => {
       if (this.#spread.due(req.socket)) res.shouldKeepAlive = false;
-    });
+    };
+    this.#server.prependListener('request', this.#onRequest);
     this.#sweep();
     this.#sweeper = setInterval(() => this.#sweep(), SWEEP_INTERVAL_MS);
     this.#sweeper.unref();
@@ -76,6 +78,19 @@ export class HttpConnections {
 
   stop(): void {
     clearInterval(this.#sweeper);
+  }
+
+  /**
+   * Undo `drain()` (a standby worker resumes): responses keep their
+   * keep-alive again; connections already told to go still go.
+   */
+  resume(): void {
+    if (!this.#draining) return;
+    this.#draining = false;
+    this.stop();
+    if (this.#onRequest) this.#server.off('request', this.#onRequest);
+    this.#onRequest = undefined;
+    this.#idleSince.clear();
   }
 
   #sweep(): void {

@@ -64,6 +64,11 @@ export class Http2Sessions {
     for (const session of this.#sessions) closeSession(session);
     this.#sessions.clear();
   }
+
+  /** New sessions stay open again (a standby worker resumes); closed ones stay closed. */
+  resume(): void {
+    this.#draining = false;
+  }
 }
 
 function closeSession(session: Session): void {

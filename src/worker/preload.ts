@@ -10,10 +10,14 @@
  *    and refuses to send the master a handle (send.ts);
  * 3. publishes the runtime for `overseer/worker` (api.ts);
  * 4. keeps the master's signals from killing the worker (signals.ts);
- * 5. removes its env and `--import` so processes the app spawns run plain.
+ * 5. sends the heartbeat (heartbeat.ts), with the hang watchdog when asked
+ *    (hang-stack.ts);
+ * 6. removes its env and `--import` so processes the app spawns run plain.
  */
 import { Server as NetServer } from 'node:net';
 import { ENV } from '../ipc/env.js';
+import { startHangStack } from './hang-stack.js';
+import { startHeartbeat } from './heartbeat.js';
 import { RUNTIME_KEY } from './runtime-key.js';
 import { planListen } from './listen-args.js';
 import { WorkerRuntime } from './runtime.js';
@@ -30,6 +34,8 @@ function readEnv(): WorkerRuntime['info'] | undefined {
     drainTimeoutMs: Number(process.env[ENV.drainTimeout]) || 30_000,
     closeSpreadMs: Number(process.env[ENV.closeSpread] ?? 2_000) || 0,
     websocketClose: process.env[ENV.websocketClose] !== '0',
+    heartbeatMs: Number(process.env[ENV.heartbeat]) || 0,
+    hangStackMs: Number(process.env[ENV.hangStack]) || 0,
   };
   for (const name of Object.values(ENV)) delete process.env[name];
   const self = process.execArgv.findIndex((arg, i) => arg === '--import' && /overseer|preload/.test(process.execArgv[i + 1] ?? ''));
@@ -68,6 +74,12 @@ function install(info: WorkerRuntime['info']): void {
   process.send = wrapSend(process.send!.bind(process) as Parameters<typeof wrapSend>[0], () => runtime.appReady()) as typeof process.send;
 
   installWorkerSignals(runtime);
+
+  const watchdog = info.heartbeatMs > 0 && info.hangStackMs > 0 ? startHangStack(info.hangStackMs, info.heartbeatMs) : undefined;
+  startHeartbeat(info.heartbeatMs, () => {
+    runtime.heartbeat();
+    watchdog?.();
+  });
 
   // Our stderr is a pipe to the master; if the master dies while we drain,
   // a write must not crash the worker with EPIPE.

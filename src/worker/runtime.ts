@@ -13,7 +13,15 @@
  *   stops accepting, ends keep-alive in-band (connections.ts), closes
  *   WebSockets with a close frame (websocket-close.ts), sends HTTP/2 sessions
  *   GOAWAY (http2-sessions.ts), runs shutdown hooks, and exits when no
- *   connection is left.
+ *   connection is left;
+ * - `standby` (a warm rollback window) does the first half of a drain: stops
+ *   accepting and tells connections to go, but runs no hook and keeps the
+ *   process (and its code) alive; then `drain` finishes the drain, or
+ *   `resume` asks the master for each closed listener again (`listen`
+ *   requests; the master still holds the sockets) and accepts on it at once.
+ *   A resumed server emits 'listening' again, as after any `listen()`;
+ * - `heartbeat()` (called by the preload's timer, heartbeat.ts) reports the
+ *   open connections and the requests received.
  * Lifetime: the channel keeps the process alive only while a `listen()`
  * awaits the master's reply or a listener is held back (a held-back handle
  * is not active, so nothing else would). Otherwise the app lives and ends
@@ -27,12 +35,13 @@ import { type ListenAddress, formatAddress } from '../ipc/address.js';
 import { Channel, type Port } from '../ipc/channel.js';
 import type { Reply } from '../ipc/envelope.js';
 import type { OwnListenVia, ToMaster } from '../ipc/to-master.js';
-import { type ActivateMessage, type DrainMessage, type ToWorker, parseToWorker } from '../ipc/to-worker.js';
+import { type ActivateMessage, type DrainMessage, type ResumeMessage, type StandbyMessage, type ToWorker, parseToWorker } from '../ipc/to-worker.js';
 import { CloseSpread } from './close-spread.js';
 import { HttpConnections } from './connections.js';
 import { type DeferredListen, deferListen } from './deferred-handle.js';
 import { Http2Sessions } from './http2-sessions.js';
 import type { ListenPlan } from './listen-args.js';
+import { countRequests } from './request-count.js';
 import { WebSocketCloser } from './websocket-close.js';
 
 export interface WorkerInfo {
@@ -44,6 +53,10 @@ export interface WorkerInfo {
   readonly closeSpreadMs: number;
   /** False with `--no-websocket-close`: WebSockets are the app's (websocket-close.ts). */
   readonly websocketClose: boolean;
+  /** Heartbeat interval (heartbeat.ts); 0: none. */
+  readonly heartbeatMs: number;
+  /** `--hang-stack`: the hang timeout after which the watchdog thread logs the stack (hang-stack.ts); 0: no watchdog. */
+  readonly hangStackMs: number;
 }
 
 export interface ShutdownContext {
@@ -56,7 +69,9 @@ export type ShutdownHook = (context: ShutdownContext) => unknown;
 interface Listener {
   readonly server: NetServer;
   readonly address: ListenAddress;
-  readonly deferred: DeferredListen;
+  readonly backlog: number | undefined;
+  /** The current handle's; replaced when a standby worker resumes on a new handle. */
+  deferred: DeferredListen;
   readonly http: HttpConnections | undefined;
   readonly websockets: WebSocketCloser | undefined;
   readonly http2: Http2Sessions;
@@ -64,6 +79,8 @@ interface Listener {
 
 type Internals = NetServer & {
   _handle: unknown;
+  /** Open connections (Node's own count, kept by net.Server). */
+  _connections: number;
   _pipeName?: string;
   _listen2?: (address: string | null, port: number, addressType: number, backlog?: number) => void;
 };
@@ -83,6 +100,10 @@ export class WorkerRuntime {
   #readySent = false;
   #live = false;
   #draining = false;
+  /** Live, then told `standby`: not accepting, not draining; `resume` or `drain` follows. */
+  #standby = false;
+  /** HTTP requests received on our listeners (request-count.ts). */
+  #requests = 0;
   #holding: boolean | undefined;
   readonly #exit: (code: number) => void;
   readonly #keepAlive: (on: boolean) => void;
@@ -98,6 +119,8 @@ export class WorkerRuntime {
       handlers: {
         activate: (message) => this.#activate(message),
         drain: (message) => this.#onDrain(message),
+        standby: (message) => this.#onStandby(message),
+        resume: (message) => void this.#onResume(message),
       },
       onInvalid: (value) => process.emitWarning(`overseer: ignored malformed message ${JSON.stringify(value)}`),
       onForeign: () => {}, // the app's own messages from elsewhere are not ours to judge
@@ -144,6 +167,13 @@ export class WorkerRuntime {
     });
   }
 
+  /** One heartbeat to the master, with this worker's counts (the preload's timer calls it). */
+  heartbeat(): void {
+    let connections = 0;
+    for (const l of this.#listeners) connections += (l.server as Internals)._connections || 0;
+    this.#channel.send({ type: 'heartbeat', connections, requests: this.#requests }).catch(() => {});
+  }
+
   /** The app's `ready()` (or PM2-style `process.send('ready')`). */
   appReady(): void {
     this.#appSaidReady = true;
@@ -168,31 +198,26 @@ export class WorkerRuntime {
     if (!handle || typeof (handle as { listen?: unknown }).listen !== 'function') {
       throw new Error(`master sent no handle for ${formatAddress(plan.address)}`);
     }
-    const internals = server as Internals;
-    const deferred = deferListen(handle as { listen(backlog: number): number });
-    internals._handle = handle;
-    // Same steps as Node's cluster worker: an installed handle, then the
-    // regular setup, which emits 'listening' on the next tick.
-    if (bound.kind === 'unix') {
-      internals._pipeName = bound.path;
-      internals._listen2?.(bound.path, -1, -1, plan.backlog);
-    } else {
-      const host = bound.host ?? '::';
-      internals._listen2?.(host, bound.port, host.includes(':') ? 6 : 4, plan.backlog);
-    }
+    const deferred = setUpHandle(server, bound, handle, plan.backlog);
     // http(s).Server, and an HTTP/2 secure server with `allowHTTP1` (Node 20
     // and 22 give it `headersTimeout` but no `keepAliveTimeout`): its HTTP/1.1
     // connections drain in-band too.
     const http = 'keepAliveTimeout' in server || 'headersTimeout' in server ? new HttpConnections(server as HttpServer, this.#spread) : undefined;
     const websockets = http && this.info.websocketClose ? new WebSocketCloser(server as HttpServer, this.#spread) : undefined;
-    const listener: Listener = { server, address: bound, deferred, http, websockets, http2: new Http2Sessions(server) };
+    const listener: Listener = { server, address: bound, backlog: plan.backlog, deferred, http, websockets, http2: new Http2Sessions(server) };
     this.#listeners.push(listener);
-    server.once('close', () => {
+    countRequests(server, () => this.#requests++);
+    // A standby worker keeps its closed listeners, to resume them.
+    const onClose = () => {
+      if (this.#standby) return;
+      server.off('close', onClose);
       http?.stop();
-      this.#listeners.splice(this.#listeners.indexOf(listener), 1);
+      const index = this.#listeners.indexOf(listener);
+      if (index >= 0) this.#listeners.splice(index, 1);
       this.#updateHold();
-    });
-    if (this.#live) this.#activateOne(listener);
+    };
+    server.on('close', onClose);
+    if (this.#live && !this.#standby) this.#activateOne(listener);
     if (this.#draining) this.#stopAccepting(listener);
   }
 
@@ -217,7 +242,8 @@ export class WorkerRuntime {
 
   /** Keep the process alive through the channel only while nothing else can (see above). */
   #updateHold(): void {
-    const hold = this.#pendingListens > 0 || this.#listeners.some((l) => !l.deferred.active);
+    // In standby nothing of ours is open, yet the worker must stay to resume.
+    const hold = this.#pendingListens > 0 || this.#standby || this.#listeners.some((l) => !l.deferred.active);
     if (hold === this.#holding) return;
     this.#holding = hold;
     this.#keepAlive(hold);
@@ -241,6 +267,67 @@ export class WorkerRuntime {
     void this.#drain(message.reason, message.timeoutMs);
   }
 
+  /** Stop accepting, tell connections to go, keep running (see above). Acked once every listener is closed. */
+  #onStandby(message: StandbyMessage): void {
+    if (!this.#live || this.#draining) {
+      const why = this.#draining ? 'draining' : 'not live yet';
+      this.#channel.reply(message.seq, { error: { code: 'ERR_STANDBY', message: `cannot stand by: ${why}` } }).catch(() => {});
+      return;
+    }
+    if (!this.#standby) {
+      this.#standby = true;
+      this.#updateHold();
+      this.#spread.start();
+      // Closing is immediate (no accept after close()); the connections finish in their own time.
+      for (const listener of this.#listeners) void this.#stopAccepting(listener);
+    }
+    this.#channel.reply(message.seq, { result: { listeners: this.#listeners.length } }).catch(() => {});
+  }
+
+  /** Accept again on every listener closed by `standby`, on handles asked anew from the master. */
+  async #onResume(message: ResumeMessage): Promise<void> {
+    if (!this.#standby) {
+      const outcome = this.#live && !this.#draining
+        ? { result: { listeners: this.#listeners.length } }
+        : { error: { code: 'ERR_RESUME', message: this.#draining ? 'cannot resume: draining' : 'cannot resume: not live yet' } };
+      this.#channel.reply(message.seq, outcome).catch(() => {});
+      return;
+    }
+    this.#pendingListens++; // holds the process until the handles are back
+    this.#standby = false;
+    this.#spread.reset();
+    const listeners = [...this.#listeners];
+    for (const l of listeners) {
+      l.http?.resume();
+      l.websockets?.resume();
+      l.http2.resume();
+    }
+    const results = await Promise.allSettled(listeners.map((l) => this.#relisten(l)));
+    this.#pendingListens--;
+    this.#updateHold();
+    const failed: string[] = [];
+    results.forEach((r, i) => {
+      if (r.status === 'rejected') failed.push(`${formatAddress(listeners[i]!.address)} (${(r.reason as Error).message ?? String(r.reason)})`);
+    });
+    const outcome = failed.length === 0
+      ? { result: { listeners: listeners.length } }
+      : { error: { code: 'ERR_RESUME', message: `could not accept on ${failed.join(', ')}` } };
+    this.#channel.reply(message.seq, outcome).catch(() => {});
+  }
+
+  async #relisten(listener: Listener): Promise<void> {
+    if ((listener.server as Internals)._handle) {
+      // Set up during the standby (held back then): accept now.
+      if (!listener.deferred.active && !this.#draining) this.#activateOne(listener);
+      return;
+    }
+    const { handle } = await this.#channel.request({ type: 'listen', address: listener.address }, LISTEN_TIMEOUT_MS);
+    if (!handle || typeof (handle as { listen?: unknown }).listen !== 'function') throw new Error('master sent no handle');
+    listener.deferred = setUpHandle(listener.server, listener.address, handle, listener.backlog);
+    if (this.#draining) void this.#stopAccepting(listener); // a drain came while we asked
+    else this.#activateOne(listener);
+  }
+
   #masterGone(): void {
     // Not yet live: nothing was accepted, so nothing is lost by leaving now.
     if (!this.#live) this.#exit(1);
@@ -251,17 +338,21 @@ export class WorkerRuntime {
     listener.http?.drain();
     listener.websockets?.drain();
     listener.http2.drain();
+    const server = listener.server as Internals;
     return new Promise((resolve) => {
       // net.Server's close, not http.Server's: the latter also closes idle
       // keep-alive connections at once, which races clients reusing them.
-      if (!(listener.server as Internals)._handle) resolve();
-      else NetServer.prototype.close.call(listener.server, () => resolve());
+      if (server._handle) NetServer.prototype.close.call(server, () => resolve());
+      // Closed already (standby, or by the app): idle once its connections end ('close' fires then).
+      else if (!server._connections) resolve();
+      else server.once('close', () => resolve());
     });
   }
 
   async #drain(reason: string, timeoutMs: number): Promise<void> {
     if (this.#draining) return;
     this.#draining = true;
+    this.#standby = false; // a standby worker finishes its drain: hooks, exit
     const started = Date.now();
     this.#spread.start(started);
     // Our own deadline, for when the master is gone and cannot escalate.
@@ -273,6 +364,25 @@ export class WorkerRuntime {
     await idle;
     this.#exit(0);
   }
+}
+
+/**
+ * Install a handle from the master on `server`, held back (deferred-handle.ts).
+ * Same steps as Node's cluster worker: an installed handle, then the regular
+ * setup, which emits 'listening' on the next tick.
+ */
+function setUpHandle(server: NetServer, bound: ListenAddress, handle: unknown, backlog: number | undefined): DeferredListen {
+  const internals = server as Internals;
+  const deferred = deferListen(handle as { listen(backlog: number): number });
+  internals._handle = handle;
+  if (bound.kind === 'unix') {
+    internals._pipeName = bound.path;
+    internals._listen2?.(bound.path, -1, -1, backlog);
+  } else {
+    const host = bound.host ?? '::';
+    internals._listen2?.(host, bound.port, host.includes(':') ? 6 : 4, backlog);
+  }
+  return deferred;
 }
 
 function addressOf(address: ReturnType<NetServer['address']>): ListenAddress | undefined {

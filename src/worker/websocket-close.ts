@@ -71,6 +71,20 @@ export class WebSocketCloser {
     for (const connection of this.#connections) this.#schedule(connection);
   }
 
+  /**
+   * Stop closing (a standby worker resumes): connections whose moment has
+   * not come stay open; those already closing finish their close.
+   */
+  resume(): void {
+    if (!this.#draining) return;
+    this.#draining = false;
+    for (const connection of this.#connections) {
+      if (connection.state !== 'open') continue;
+      clearTimeout(connection.timer);
+      connection.timer = undefined;
+    }
+  }
+
   #adopt(req: IncomingMessage, socket: Socket): void {
     if (!/^websocket$/i.test(String(req.headers.upgrade ?? '').trim())) return;
     const connection: Upgraded = {

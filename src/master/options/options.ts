@@ -11,6 +11,7 @@ import type { ListenAddress } from '../../ipc/address.js';
 import { socketPathProblem } from '../../ipc/socket-path.js';
 import { checkDistinctListen } from './distinct-listen.js';
 import { DEFAULTS, MAX_WORKERS } from '../../defaults.js';
+import { type HealthOptions, type RawHealthOptions, parseHealthOptions } from './self-healing.js';
 import { parseListenAddress } from './parse-address.js';
 import { resolveIdentity } from './users.js';
 
@@ -18,7 +19,7 @@ export type LogFormat = 'json' | 'pretty';
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-export interface RawStartOptions {
+export interface RawStartOptions extends RawHealthOptions {
   script?: string;
   scriptArgs?: readonly string[];
   listen?: readonly string[];
@@ -48,7 +49,7 @@ export interface RawStartOptions {
   cwd?: string;
 }
 
-export interface MasterOptions {
+export interface MasterOptions extends HealthOptions {
   /** As given; resolved against `cwd` again at every spawn (symlinked deploys). */
   readonly script: string;
   readonly scriptArgs: readonly string[];
@@ -196,5 +197,6 @@ export function parseStartOptions(raw: RawStartOptions): MasterOptions {
     exec,
     readyDelayMs: raw.readyDelay === undefined ? undefined : integer('--ready-delay', raw.readyDelay, 0, 0),
     ...resolveIdentity(raw.user, raw.group),
+    ...parseHealthOptions(raw, exec),
   });
 }

@@ -40,6 +40,8 @@ export interface WorkerHandleEvents {
   listen: [listener: HeldListener];
   /** The app listens somewhere by itself (not on a socket the master holds). */
   'own-listener': [listener: OwnListener];
+  /** The worker's event loop turned (its `heartbeat`, with its counts); the hang detector listens (health/). */
+  heartbeat: [counts: { readonly connections: number; readonly requests: number }];
   /** A message that is ours but malformed, or the app's own traffic. */
   message: [kind: 'invalid' | 'foreign', value: unknown];
   /** A live worker started draining on its own (a signal sent to it directly). */
@@ -110,6 +112,7 @@ export class WorkerHandle extends EventEmitter<WorkerHandleEvents> {
         ready: (message) => this.#onReady(message),
         draining: (message) => this.#onDraining(message),
         'own-listener': (message) => this.#onOwnListener(message),
+        heartbeat: ({ connections, requests }) => this.emit('heartbeat', { connections, requests }),
       },
       onInvalid: (value) => this.emit('message', 'invalid', value),
       onForeign: (value) => this.emit('message', 'foreign', value),

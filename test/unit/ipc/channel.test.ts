@@ -52,6 +52,7 @@ function sides(workerActivate: (seq: number, reply: Channel<ToMaster, Exclude<To
       ready: () => {},
       draining: () => {},
       'own-listener': () => {},
+      heartbeat: () => {},
     },
     onInvalid: (value) => heard.invalid.push(value),
     onForeign: (value, handle) => heard.foreign.push([value, handle]),
@@ -60,7 +61,7 @@ function sides(workerActivate: (seq: number, reply: Channel<ToMaster, Exclude<To
   const worker: Channel<ToMaster, Exclude<ToWorker, Reply>> = new Channel(workerPort, {
     clock: systemClock,
     parse: parseToWorker,
-    handlers: { activate: (m) => workerActivate(m.seq, worker), drain: (m) => heard.drains.push(m) },
+    handlers: { activate: (m) => workerActivate(m.seq, worker), drain: (m) => heard.drains.push(m), standby: () => {}, resume: () => {} },
     onInvalid: () => {},
     onForeign: () => {},
   });

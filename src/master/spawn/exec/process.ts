@@ -134,6 +134,10 @@ export class ExecProcess extends EventEmitter implements WorkerProcess {
         return this.#toMaster({ type: 'reply', seq: message.seq, ok: true, result: {} });
       case 'drain':
         return this.#drain(message.timeoutMs);
+      case 'standby':
+      case 'resume':
+        // A program that accepts from its start cannot stop and accept again without a restart.
+        return this.#toMaster({ type: 'reply', seq: message.seq, ok: false, error: { code: 'ERR_EXEC_STANDBY', message: `--exec workers cannot ${message.type}` } });
       case 'reply': {
         if (!this.#pendingListens.delete(message.seq) || !message.ok) return this.#unhandled(value);
         return this.#maybeReady();
