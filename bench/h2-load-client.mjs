@@ -43,6 +43,7 @@ import http2 from 'node:http2';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { ClientLife } from './client-life.mjs';
 import { Timeline } from './timeline.mjs';
 
 const { NGHTTP2_REFUSED_STREAM, NGHTTP2_CANCEL } = http2.constants;
@@ -115,8 +116,6 @@ const stats = {
   /** @type {Array<{ atMs: number, kind: string, message: string }>} */ errors: [],
 };
 const timeline = new Timeline();
-let stopping = false;
-let reported = false;
 
 /** One connection slot: its current session, replaced once it can take no new stream. */
 class Slot {
@@ -224,8 +223,8 @@ function record(startMs, outcome) {
 
 /** One stream loop on a slot: request after request until stop or the budget is spent. */
 async function runLoop(slot) {
-  while (!stopping) {
-    if (stats.issued >= opts.maxRequests) return stop();
+  while (!life.stopping) {
+    if (stats.issued >= opts.maxRequests) return life.stop();
     stats.issued++;
     stats.inFlight++;
     const startMs = now();
@@ -262,55 +261,22 @@ function buildReport() {
   };
 }
 
-function emitReport(extra = {}) {
-  if (reported) return;
-  reported = true;
-  const report = { ...buildReport(), ...extra };
-  process.stdout.write(`${JSON.stringify(report)}\n`);
-  if (process.send && process.connected) {
-    process.send({ type: 'report', report }, () => { if (process.connected) process.disconnect(); });
-  }
-}
-
+/** @type {Slot[]} */
 const slots = [];
-const loops = [];
-/** @type {NodeJS.Timeout | undefined} */
-let durationTimer;
-
-/**
- * Stop issuing requests, await the in-flight ones (each bounded by
- * --timeout-ms), close the sessions, then report. Idempotent. Hard deadline
- * (timeout + 5 s): report with `unsettled`, exit 1.
- */
-function stop() {
-  if (stopping) return;
-  stopping = true;
-  clearTimeout(durationTimer);
-  setTimeout(() => {
-    const clean = reported;
-    emitReport({ unsettled: stats.inFlight });
-    process.exit(clean ? 0 : 1);
-  }, opts.timeoutMs + 5000).unref();
-  Promise.all(loops).then(() => {
-    for (const slot of slots) slot.close();
-    emitReport();
-  });
-}
-
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, stop);
-if (process.send) {
-  process.on('message', (/** @type {any} */ msg) => {
-    if (!msg || typeof msg !== 'object') return;
-    if (msg.type === 'stop') stop();
-    else if (msg.type === 'snapshot' && process.send && process.connected) process.send({ type: 'snapshot', snapshot: snapshot() });
-  });
-  process.on('disconnect', stop);
-}
-
-durationTimer = setTimeout(stop, opts.durationMs);
-for (let i = 0; i < opts.sessions; i++) {
-  const slot = new Slot();
-  slots.push(slot);
-  for (let j = 0; j < opts.streams; j++) loops.push(runLoop(slot));
-}
-if (process.send && process.connected) process.send({ type: 'started' });
+const life = new ClientLife({
+  durationMs: opts.durationMs,
+  timeoutMs: opts.timeoutMs,
+  buildReport,
+  snapshot,
+  inFlight: () => stats.inFlight,
+  close: () => { for (const slot of slots) slot.close(); },
+});
+life.start(() => {
+  const loops = [];
+  for (let i = 0; i < opts.sessions; i++) {
+    const slot = new Slot();
+    slots.push(slot);
+    for (let j = 0; j < opts.streams; j++) loops.push(runLoop(slot));
+  }
+  return loops;
+});

@@ -32,6 +32,7 @@ import https from 'node:https';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { ClientLife } from './client-life.mjs';
 import { Timeline } from './timeline.mjs';
 
 const T0 = performance.now();
@@ -143,8 +144,6 @@ const samples = new Samples();
 const timeline = new Timeline();
 /** @type {Array<[number, number]>} caller-supplied [startMs, endMs] windows */
 let windows = [];
-let stopping = false;
-let reported = false;
 
 /**
  * Send one GET and settle with its outcome. Never rejects.
@@ -224,8 +223,8 @@ function record(loop, startMs, outcome) {
 async function runLoop(loop, agent) {
   /** @type {Record<string, string>} */
   const headers = loop === 'fresh' ? { connection: 'close' } : {};
-  while (!stopping) {
-    if (stats.issued >= opts.maxRequests) return stop();
+  while (!life.stopping) {
+    if (stats.issued >= opts.maxRequests) return life.stop();
     stats.issued++;
     stats.inFlight++;
     const startMs = now();
@@ -273,61 +272,28 @@ function buildReport() {
   };
 }
 
-/** Print the report on stdout, send it over IPC (if any), then disconnect. */
-function emitReport(extra = {}) {
-  if (reported) return;
-  reported = true;
-  const report = { ...buildReport(), ...extra };
-  process.stdout.write(`${JSON.stringify(report)}\n`);
-  if (process.send && process.connected) {
-    process.send({ type: 'report', report }, () => { if (process.connected) process.disconnect(); });
-  }
-}
-
+/** @type {import('node:http').Agent[]} */
 const agents = [];
-const loops = [];
-/** @type {NodeJS.Timeout | undefined} */
-let durationTimer;
-
-/**
- * Stop issuing requests, await the in-flight ones (each bounded by
- * --timeout-ms), then report. Idempotent. Hard deadline (timeout + 5 s, only
- * reached if the client itself misbehaves): report with `unsettled`, exit 1.
- */
-function stop() {
-  if (stopping) return;
-  stopping = true;
-  clearTimeout(durationTimer);
-  setTimeout(() => {
-    const clean = reported;
-    emitReport({ unsettled: stats.inFlight });
-    process.exit(clean ? 0 : 1);
-  }, opts.timeoutMs + 5000).unref();
-  Promise.all(loops).then(() => {
-    for (const agent of agents) agent.destroy();
-    emitReport();
-  });
-}
-
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, stop);
-if (process.send) {
-  process.on('message', (/** @type {any} */ msg) => {
-    if (!msg || typeof msg !== 'object') return;
-    if (msg.type === 'stop') stop();
-    else if (msg.type === 'snapshot') { if (process.send && process.connected) process.send({ type: 'snapshot', snapshot: snapshot() }); }
-    else if (msg.type === 'windows' && Array.isArray(msg.windows)) {
-      windows = msg.windows.filter((w) => Array.isArray(w) && Number.isFinite(w[0]) && Number.isFinite(w[1])).map(([a, b]) => [Number(a), Number(b)]);
+const life = new ClientLife({
+  durationMs: opts.durationMs,
+  timeoutMs: opts.timeoutMs,
+  buildReport,
+  snapshot,
+  inFlight: () => stats.inFlight,
+  close: () => { for (const agent of agents) agent.destroy(); },
+  onMessage: (msg) => {
+    if (msg.type === 'windows' && Array.isArray(msg.windows)) {
+      windows = msg.windows.filter((/** @type {any} */ w) => Array.isArray(w) && Number.isFinite(w[0]) && Number.isFinite(w[1])).map((/** @type {any} */ [a, b]) => [Number(a), Number(b)]);
     }
-  });
-  // An orphaned client (parent gone) stops instead of running to its deadline.
-  process.on('disconnect', stop);
-}
-
-durationTimer = setTimeout(stop, opts.durationMs);
-for (let i = 0; i < opts.keepalive; i++) {
-  const agent = new client.Agent({ keepAlive: true, maxSockets: 1, rejectUnauthorized: false });
-  agents.push(agent);
-  loops.push(runLoop('keepalive', agent));
-}
-for (let i = 0; i < opts.fresh; i++) loops.push(runLoop('fresh', false));
-if (process.send && process.connected) process.send({ type: 'started' });
+  },
+});
+life.start(() => {
+  const loops = [];
+  for (let i = 0; i < opts.keepalive; i++) {
+    const agent = new client.Agent({ keepAlive: true, maxSockets: 1, rejectUnauthorized: false });
+    agents.push(agent);
+    loops.push(runLoop('keepalive', agent));
+  }
+  for (let i = 0; i < opts.fresh; i++) loops.push(runLoop('fresh', false));
+  return loops;
+});

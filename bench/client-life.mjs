@@ -1,0 +1,82 @@
+/**
+ * The life of a load-client process, shared by load-client.mjs (HTTP/1.1)
+ * and h2-load-client.mjs (HTTP/2). The loops run until --duration-ms, a
+ * `stop` message, SIGINT/SIGTERM, the parent's disconnect (an orphaned client
+ * stops instead of running to its deadline) or the request budget; then the
+ * requests in flight are awaited (each bounded by --timeout-ms), the
+ * connections closed, and the report printed on stdout and sent over IPC,
+ * after which the client disconnects. A hard deadline (timeout + 5 s, reached
+ * only if the client itself misbehaves) reports with `unsettled` and exits 1.
+ * `snapshot` messages are answered at any time; other messages go to
+ * `onMessage`.
+ */
+export class ClientLife {
+  #stopping = false;
+  #reported = false;
+  /** @type {Promise<unknown>[]} */
+  #loops = [];
+  /** @type {NodeJS.Timeout | undefined} */
+  #durationTimer;
+  #o;
+
+  /**
+   * @param {{
+   *   durationMs: number, timeoutMs: number,
+   *   buildReport: () => object, snapshot: () => object, inFlight: () => number,
+   *   close: () => void, onMessage?: (msg: any) => void,
+   * }} o
+   */
+  constructor(o) {
+    this.#o = o;
+    const stop = () => this.stop();
+    for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, stop);
+    if (process.send) {
+      process.on('message', (/** @type {any} */ msg) => {
+        if (!msg || typeof msg !== 'object') return;
+        if (msg.type === 'stop') this.stop();
+        else if (msg.type === 'snapshot') {
+          if (process.send && process.connected) process.send({ type: 'snapshot', snapshot: o.snapshot() });
+        } else o.onMessage?.(msg);
+      });
+      process.on('disconnect', stop);
+    }
+  }
+
+  get stopping() {
+    return this.#stopping;
+  }
+
+  /** Arm the duration, start the loops, tell the parent. @param {() => Promise<unknown>[]} startLoops */
+  start(startLoops) {
+    this.#durationTimer = setTimeout(() => this.stop(), this.#o.durationMs);
+    this.#loops = startLoops();
+    if (process.send && process.connected) process.send({ type: 'started' });
+  }
+
+  /** Stop issuing requests, await the ones in flight, close, report. Idempotent. */
+  stop() {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    clearTimeout(this.#durationTimer);
+    setTimeout(() => {
+      const clean = this.#reported;
+      this.#report({ unsettled: this.#o.inFlight() });
+      process.exit(clean ? 0 : 1);
+    }, this.#o.timeoutMs + 5000).unref();
+    Promise.all(this.#loops).then(() => {
+      this.#o.close();
+      this.#report();
+    });
+  }
+
+  /** Print the report on stdout, send it over IPC (if any), then disconnect. */
+  #report(extra = {}) {
+    if (this.#reported) return;
+    this.#reported = true;
+    const report = { ...this.#o.buildReport(), ...extra };
+    process.stdout.write(`${JSON.stringify(report)}\n`);
+    if (process.send && process.connected) {
+      process.send({ type: 'report', report }, () => { if (process.connected) process.disconnect(); });
+    }
+  }
+}
