@@ -135,6 +135,15 @@ describe('--metrics', () => {
     expect(s5.get('overseer_generation')).toBe(2);
   });
 
+  it('counts requests with hang detection off: workers still send their counts, once a second', async () => {
+    const app = makeApp('v1');
+    const master = startMaster(baseArgs(app.script, '--metrics', '127.0.0.1:0', '--hang-timeout', '0'));
+    await master.waitFor('master.ready');
+    const url = await metricsUrl(master);
+    for (let i = 0; i < 3; i++) expect(await getVersion(await master.url())).toBe('v1');
+    await expect.poll(async () => (await samples(url)).get('overseer_requests_total'), { timeout: 5_000 }).toBe(3);
+  });
+
   it('refuses a bad address, and one of the app\'s, before anything starts (exit 2, one line)', async () => {
     const app = makeApp('v1');
     for (const [value, pattern] of [['nope', /--metrics must be PORT/], ['127.0.0.1:99999', /--metrics has an invalid port/], ['unix:/tmp/m.sock', /--metrics must be PORT, HOST:PORT/]] as const) {
