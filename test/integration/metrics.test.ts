@@ -144,6 +144,20 @@ describe('--metrics', () => {
     await expect.poll(async () => (await samples(url)).get('overseer_requests_total'), { timeout: 5_000 }).toBe(3);
   });
 
+  it('keeps the requests a drained worker counted after its last heartbeat (it sends one more before it exits)', async () => {
+    const app = makeApp('v1');
+    // One beat a second, from the worker's start: these requests and the
+    // upgrade fit before the old worker's first regular beat.
+    const master = startMaster(baseArgs(app.script, '--metrics', '127.0.0.1:0', '--hang-timeout', '0'));
+    await master.waitFor('master.ready');
+    const url = await metricsUrl(master);
+    for (let i = 0; i < 4; i++) expect(await getVersion(await master.url())).toBe('v1');
+    app.deploy('v2');
+    expect((await master.cli(['upgrade'])).code).toBe(0);
+    await master.waitFor('upgrade.completed');
+    expect((await samples(url)).get('overseer_requests_total')).toBe(4);
+  });
+
   it('refuses a bad address, and one of the app\'s, before anything starts (exit 2, one line)', async () => {
     const app = makeApp('v1');
     for (const [value, pattern] of [['nope', /--metrics must be PORT/], ['127.0.0.1:99999', /--metrics has an invalid port/], ['unix:/tmp/m.sock', /--metrics must be PORT, HOST:PORT/]] as const) {
