@@ -241,7 +241,11 @@ export function overseer({ app, dir, workers, bootMs = 0, id = `overseer-${worke
       for (const workerId of old) {
         await waitFor((e) => e.event === 'worker.exited' && e.workerId === workerId, { after, what: `worker ${workerId} to exit` });
       }
-      return { triggerMs, doneMs: now() };
+      const doneMs = now();
+      // The master's own phase times (docs/upgrade.md, "Phase times"); `drained` from upgrade.completed.
+      const completed = await waitFor((e) => e.event === 'upgrade.completed' && e.generation === outcome.generation, { after, what: 'upgrade.completed' });
+      const phases = outcome.phases ? { ...outcome.phases.generation, drained: completed.durationMs } : undefined;
+      return { triggerMs, doneMs, phases };
     },
     supervisorPid: () => proc?.child.pid ?? null,
     workerPids: () => [...workers_.values()].map((w) => w.pid),

@@ -69,6 +69,15 @@ export function formatReport(results) {
         out.push(row([`${b.bootMs} ms`, r.label, num(r.completeMs?.median), num(r.completeMs?.max), num(r.firstNewMs?.median), `${num(r.failed)} of ${num(r.total)}`]) + (r.error ? ` ${r.error}` : '') + failedUpgrades);
       }
     }
+    const phased = results.upgradeTime.flatMap((b) => b.rows.filter((r) => r.phases).map((r) => ({ bootMs: b.bootMs, ...r })));
+    if (phased.length) {
+      out.push('\nWhere overseer\'s upgrade time goes, from its own phase times (median ms after the trigger, the generation\'s last worker; docs/upgrade.md): `listening` → `ready` is the app\'s own boot, the floor for any supervisor\n');
+      out.push(header(['app boot time', 'contender', 'spawned', 'listening', 'ready', 'live', 'old gone']));
+      for (const r of phased) {
+        const p = r.phases;
+        out.push(row([`${r.bootMs} ms`, r.label, num(p.spawned), num(p.listening), num(p.ready), num(p.live), num(p.drained)]));
+      }
+    }
   }
 
   if (results.footprint) {

@@ -24,7 +24,7 @@ import { median } from './procs.mjs';
 export async function measureUpgradeTime({ contender, upgrades, log }) {
   /** @type {Awaited<ReturnType<typeof startLoad>> | null} */
   let load = null;
-  /** @type {Array<{ version: number, triggerMs: number, doneMs: number }>} */
+  /** @type {Array<{ version: number, triggerMs: number, doneMs: number, phases?: Record<string, number | null> }>} */
   const timings = [];
   /** @type {string[]} */
   const failedUpgrades = [];
@@ -67,9 +67,16 @@ export async function measureUpgradeTime({ contender, upgrades, log }) {
       firstNew.push(firstNewMs - triggerMs);
     });
   }
+  // overseer's own account of each upgrade (ms from the trigger, medians): where the time went.
+  const withPhases = timings.filter((t) => t.phases);
+  const phases = withPhases.length === 0 ? null : Object.fromEntries(['spawned', 'listening', 'ready', 'live', 'drained'].map((key) => {
+    const values = withPhases.map((t) => t.phases?.[key]).filter((v) => typeof v === 'number');
+    return [key, values.length ? median(values) : null];
+  }));
   return {
     id: contender.id,
     label: contender.label,
+    phases,
     upgrades: complete.length,
     failedUpgrades,
     error,

@@ -37,6 +37,7 @@ export function addStartOptions(command: Command): Command {
     .option('--hang-timeout <ms>', `a live worker whose event loop is blocked this long is replaced, then killed (default: ${DEFAULTS.hangTimeoutMs}; 0: off; not with --exec)`)
     .option('--hang-stack', 'a hung worker logs where its event loop is stuck (a watchdog thread, ~9 MB per worker)', false)
     .option('--max-memory <size>', 'a worker whose RSS stays above this (e.g. 512M, 1G) is replaced, then drained, one at a time (Linux)')
+    .option('--metrics <address>', 'serve Prometheus metrics at http://<address>/metrics, on a listener of the master\'s own (e.g. 127.0.0.1:9464; off by default)')
     .option('--rollback-window <ms>', 'after an upgrade, keep the old generation on standby this long and switch back to it if a new worker dies or hangs');
 }
 
@@ -70,6 +71,7 @@ export const START_FLAGS = {
   hangStack: '--hang-stack',
   maxMemory: '--max-memory',
   rollbackWindow: '--rollback-window',
+  metrics: '--metrics',
 } as const satisfies Record<StartFlagged, string>;
 
 /**

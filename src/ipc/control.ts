@@ -24,9 +24,32 @@ export type ControlRequest = { readonly v: typeof CONTROL_VERSION; readonly id: 
 
 export type ControlErrorCode = 'bad-json' | 'bad-request' | 'unsupported-version' | 'unknown-request' | 'request-too-large' | 'internal-error';
 
+/**
+ * Milliseconds from an upgrade's trigger until a phase was reached: spawned,
+ * listening (its first socket handed over), ready, live (accepting). `null`:
+ * not seen (an `--exec` program or a port-0 listener asks the master for no socket).
+ */
+export interface PhaseTimes {
+  readonly spawned: number;
+  readonly listening: number | null;
+  readonly ready: number | null;
+  readonly live: number | null;
+}
+
+/** Where an upgrade's time went (docs/upgrade.md, "Phase times"). */
+export interface UpgradePhases {
+  /** When every worker of the new generation had reached each phase (the last one to get there). */
+  readonly generation: PhaseTimes;
+  /** The worker that went live last, with its own times. */
+  readonly slowest: PhaseTimes & { readonly pid: number | undefined; readonly slot: number };
+}
+
 /** An upgrade's outcome as the master reports it (also the `upgrade.*` log events). */
 export type UpgradeOutcome =
-  | { readonly ok: true; readonly generation: number; readonly pids: readonly (number | undefined)[]; readonly durationMs: number }
+  | {
+      readonly ok: true; readonly generation: number; readonly pids: readonly (number | undefined)[]; readonly durationMs: number;
+      readonly phases?: UpgradePhases;
+    }
   | {
       readonly ok: false;
       readonly generation: number | undefined;

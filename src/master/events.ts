@@ -5,7 +5,7 @@
  */
 import type { BringUpFailureReason } from '../errors.js';
 import type { ListenAddress } from '../ipc/address.js';
-import type { UpgradeOutcome } from '../ipc/control.js';
+import type { UpgradeOutcome, UpgradePhases } from '../ipc/control.js';
 import type { OwnListenVia } from '../ipc/to-master.js';
 import type { WorkerState } from './workers/worker-state.js';
 
@@ -47,7 +47,14 @@ export interface MasterEvents {
   'worker.handle-refused': [WorkerFacts & { handleType: string }];
   'upgrade.started': [{ generation: number; trigger: string }];
   'upgrade.coalesced': [{ trigger: string }];
-  'upgrade.succeeded': [{ generation: number; previous: number | undefined; pids: (number | undefined)[]; durationMs: number }];
+  /** The new generation is live (the old one starts draining now); `phases`: generations/phases.ts. */
+  'upgrade.succeeded': [{ generation: number; previous: number | undefined; pids: (number | undefined)[]; durationMs: number; phases?: UpgradePhases }];
+  /**
+   * After `upgrade.succeeded`, once every worker of the old generation has
+   * exited: `durationMs` from the trigger to the old generation gone (the
+   * last phase, "drained"), beside the others (docs/upgrade.md).
+   */
+  'upgrade.completed': [{ generation: number; previous: number | undefined; durationMs: number; phases?: UpgradePhases }];
   'upgrade.failed': [Extract<UpgradeResult, { ok: false }>];
   /** `reason`: 'upgrade', 'stop', or 'signal' (the worker was sent `signal` directly and drains on its own). */
   'drain.started': [WorkerFacts & { reason: string; signal?: string }];

@@ -35,6 +35,7 @@ const DESCRIBE: { [K in keyof MasterEvents]: Describe<K> } = {
   'upgrade.started': (p) => ['info', `upgrade to generation ${p.generation} started (${p.trigger})`],
   'upgrade.coalesced': (p) => ['info', `upgrade requested (${p.trigger}) during an upgrade: queued as one follow-up`],
   'upgrade.succeeded': (p) => ['info', `generation ${p.generation} is live after ${p.durationMs} ms`],
+  'upgrade.completed': (p) => ['info', `upgrade to generation ${p.generation} complete after ${p.durationMs} ms${p.previous === undefined ? '' : ` (generation ${p.previous} gone)`}`],
   'upgrade.failed': (p) => ['error', `upgrade to generation ${p.generation} failed: ${p.reason}: ${p.message}; the old generation keeps serving`],
   'drain.started': (p) => ['info', `worker ${p.pid} draining (${p.signal ? `${p.signal} sent to the worker; replacing it` : p.reason})`],
   'output.dropped': (p) => [

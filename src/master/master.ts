@@ -219,9 +219,10 @@ export class Master extends EventEmitter<MasterEvents> {
   }
 
   async #upgradeOnce(trigger: string): Promise<UpgradeResult> {
+    const started = this.#deps.clock.now();
     const next = createGeneration(++this.#generationSeq, this.options);
     this.emit('upgrade.started', { generation: next.number, trigger });
-    const result = await runUpgrade(this.#context, next, this.#current);
+    const result = await runUpgrade(this.#context, next, this.#current, started);
     if (!result.ok) {
       this.emit('upgrade.failed', result);
       return result;
@@ -230,10 +231,22 @@ export class Master extends EventEmitter<MasterEvents> {
     const previous = this.#current;
     this.#current = next;
     for (const slot of next.slots) if (slot.worker) this.emit('worker.live', slot.worker.facts);
-    this.emit('upgrade.succeeded', { generation: next.number, previous: previous?.number, pids: [...result.pids], durationMs: result.durationMs });
+    const { phases } = result;
+    this.emit('upgrade.succeeded', { generation: next.number, previous: previous?.number, pids: [...result.pids], durationMs: result.durationMs, ...(phases ? { phases } : {}) });
     if (previous) retire(this.#context, previous, 'upgrade');
+    // Reported on the side: the upgrade's outcome (and the next upgrade) does not wait for the drain.
+    void this.#whenGone(previous).then(() => {
+      const durationMs = Math.round(this.#deps.clock.now() - started);
+      this.emit('upgrade.completed', { generation: next.number, previous: previous?.number, durationMs, ...(phases ? { phases } : {}) });
+    });
     this.#announceReadyOnce(next);
     return result;
+  }
+
+  /** Settles once every worker that served `generation` has exited (at once for none). */
+  async #whenGone(generation: Generation | undefined): Promise<void> {
+    const workers = [...this.#workers].filter((w) => w.generation === generation?.number);
+    await Promise.all(workers.map((w) => w.exited));
   }
 
   /** Start one worker from the script as it is on disk now, and follow it. */

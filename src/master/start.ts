@@ -24,6 +24,13 @@ import { watchForChanges } from './os/watch.js';
 /** How long the last lines may take to reach a slow reader before the process exits. */
 const OUTPUT_FLUSH_MS = 2_000;
 
+/** With `--metrics`: the series subscribed to `master` and served (src/master/metrics/, loaded only then). */
+async function serveMetricsOf(master: Master) {
+  if (!master.options.metrics) return undefined;
+  const { startMetrics } = await import('./metrics/index.js');
+  return startMetrics(master, master.options.metrics);
+}
+
 /** `options` were validated, and checked against the disk and node (preflight.ts), by the caller. */
 export async function runStart(options: MasterOptions): Promise<number> {
   // Everything the master and its workers print goes through these two, a
@@ -54,9 +61,18 @@ export async function runStart(options: MasterOptions): Promise<number> {
   // The control socket comes first: a second master with the same name fails
   // here, "already running", before it has bound or spawned anything.
   const control = await openControlServer(where, master, (level, fields, message) => logger[level](fields, message));
+  let metrics: Awaited<ReturnType<typeof serveMetricsOf>> | undefined;
   try {
+    // Subscribed before the start, so the first generation's workers count.
+    metrics = await serveMetricsOf(master);
+    if (metrics) {
+      const { host, port } = metrics.address;
+      const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/metrics`;
+      logger.info({ event: 'metrics.listening', host, port, url }, `serving metrics at ${url}`);
+    }
     await master.start();
   } catch (error) {
+    await metrics?.close();
     await control.close();
     await flushOutput();
     throw error;
@@ -78,6 +94,7 @@ export async function runStart(options: MasterOptions): Promise<number> {
   const [{ durationMs }] = await stopped;
   await notifier.idle(); // STOPPING=1 delivered before the process exits
   await control.close(durationMs);
+  await metrics?.close();
   clearInterval(keepAlive);
   await stopWatching?.();
   removeSignals();

@@ -77,7 +77,7 @@ function install(info: WorkerRuntime['info']): void {
 
   const watchdog = info.heartbeatMs > 0 && info.hangStackMs > 0 ? startHangStack(info.hangStackMs, info.heartbeatMs) : undefined;
   startHeartbeat(info.heartbeatMs, () => {
-    runtime.heartbeat();
+    void runtime.heartbeat();
     watchdog?.();
   });
 

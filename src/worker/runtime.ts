@@ -167,11 +167,11 @@ export class WorkerRuntime {
     });
   }
 
-  /** One heartbeat to the master, with this worker's counts (the preload's timer calls it). */
-  heartbeat(): void {
+  /** One heartbeat to the master, with this worker's counts (the preload's timer calls it). Settles once written, or failed. */
+  heartbeat(): Promise<void> {
     let connections = 0;
     for (const l of this.#listeners) connections += (l.server as Internals)._connections || 0;
-    this.#channel.send({ type: 'heartbeat', connections, requests: this.#requests }).catch(() => {});
+    return this.#channel.send({ type: 'heartbeat', connections, requests: this.#requests }).catch(() => {});
   }
 
   /** The app's `ready()` (or PM2-style `process.send('ready')`). */
@@ -362,6 +362,9 @@ export class WorkerRuntime {
     const results = await Promise.allSettled(hooks);
     for (const r of results) if (r.status === 'rejected') process.emitWarning(`overseer: shutdown hook failed: ${String(r.reason)}`);
     await idle;
+    // A last beat, written before the exit: the requests counted since the
+    // previous one still reach the master's total (--metrics).
+    if (this.info.heartbeatMs > 0) await this.heartbeat();
     this.#exit(0);
   }
 }

@@ -9,20 +9,26 @@ import { bringUp } from '../bring-up/bring-up.js';
 import type { MasterContext } from '../context.js';
 import type { UpgradeResult } from '../events.js';
 import { type Generation, servingKeys } from './generation.js';
+import { upgradePhases } from './phases.js';
 
+/** `started`: the clock time of the trigger, which the phase times count from. */
 export async function runUpgrade(
   ctx: MasterContext,
   next: Generation,
   current: Generation | undefined,
+  started = ctx.clock.now(),
 ): Promise<UpgradeResult> {
-  const started = ctx.clock.now();
   const outcome = await bringUp(ctx, {
     spawns: next.slots.map((slot) => () => ctx.spawn(next, slot)),
     mustServe: servingKeys(current),
     abandon: () => (next.retired = true),
   });
   if (outcome.ok) {
-    return { ok: true, generation: next.number, pids: outcome.workers.map((w) => w.pid), durationMs: Math.round(ctx.clock.now() - started) };
+    const phases = upgradePhases(outcome.workers, started);
+    return {
+      ok: true, generation: next.number, pids: outcome.workers.map((w) => w.pid), durationMs: Math.round(ctx.clock.now() - started),
+      ...(phases ? { phases } : {}),
+    };
   }
   await outcome.exited;
   const { reason, message, code, signal, stderr } = outcome;

@@ -28,13 +28,14 @@ function canonicalIp(host: string | undefined): string | undefined {
 export function checkDistinctListen(addresses: readonly ListenAddress[], given: readonly string[]): void {
   for (let i = 0; i < addresses.length; i++) {
     for (let j = 0; j < i; j++) {
-      const problem = conflict(addresses[j]!, addresses[i]!);
+      const problem = listenConflict(addresses[j]!, addresses[i]!);
       if (problem) throw new ConfigError(`--listen \`${given[j]}\` and \`${given[i]}\` ${problem}`);
     }
   }
 }
 
-function conflict(a: ListenAddress, b: ListenAddress): string | undefined {
+/** Why two addresses would be one listener (or one port the master cannot tell apart); undefined when they are distinct. */
+export function listenConflict(a: ListenAddress, b: ListenAddress): string | undefined {
   if (a.kind === 'unix' && b.kind === 'unix') return a.path === b.path ? `are the same socket (unix:${a.path})` : undefined;
   if (a.kind !== 'tcp' || b.kind !== 'tcp' || a.port !== b.port || a.port === 0) return undefined;
   const [ipA, ipB] = [canonicalIp(a.host), canonicalIp(b.host)];

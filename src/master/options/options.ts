@@ -12,6 +12,7 @@ import { socketPathProblem } from '../../ipc/socket-path.js';
 import { checkDistinctListen } from './distinct-listen.js';
 import { DEFAULTS, MAX_WORKERS } from '../../defaults.js';
 import { type HealthOptions, type RawHealthOptions, parseHealthOptions } from './self-healing.js';
+import { type TcpAddress, parseMetricsAddress } from './metrics-address.js';
 import { parseListenAddress } from './parse-address.js';
 import { resolveIdentity } from './users.js';
 
@@ -45,6 +46,8 @@ export interface RawStartOptions extends RawHealthOptions {
   readyDelay?: string | number;
   user?: string;
   group?: string;
+  /** Serve Prometheus metrics on this TCP address (metrics-address.ts). */
+  metrics?: string;
   /** Base directory for relative paths; the master's logical cwd by default. */
   cwd?: string;
 }
@@ -87,6 +90,8 @@ export interface MasterOptions extends HealthOptions {
   /** Identity the workers run as (`--user`, `--group`); undefined = the master's. */
   readonly uid: number | undefined;
   readonly gid: number | undefined;
+  /** Where the master serves Prometheus metrics (src/master/metrics/); undefined: not served. */
+  readonly metrics: TcpAddress | undefined;
 }
 
 /** Re-exported: the pipeline's defaults are part of its public contract (src/index.ts). */
@@ -155,6 +160,7 @@ export function parseStartOptions(raw: RawStartOptions): MasterOptions {
     if (problem) throw new ConfigError(`--listen unix:${address.path} ${problem}`);
   }
   checkDistinctListen(listen, raw.listen ?? []);
+  const metrics = parseMetricsAddress(raw.metrics, listen, raw.listen ?? []);
   const exec = raw.exec ?? false;
   if (raw.readyDelay !== undefined && !exec) throw new ConfigError(`--ready-delay applies only with --exec, got \`${String(raw.readyDelay)}\``);
   if (exec && raw.nodeArg?.length) throw new ConfigError(`--node-arg does not apply with --exec (the program is not run by node), got \`${raw.nodeArg[0]}\``);
@@ -196,6 +202,7 @@ export function parseStartOptions(raw: RawStartOptions): MasterOptions {
     control,
     exec,
     readyDelayMs: raw.readyDelay === undefined ? undefined : integer('--ready-delay', raw.readyDelay, 0, 0),
+    metrics,
     ...resolveIdentity(raw.user, raw.group),
     ...parseHealthOptions(raw, exec),
   });

@@ -5,7 +5,7 @@
  */
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ENV } from '../../ipc/env.js';
+import { ENV, heartbeatIntervalMs } from '../../ipc/env.js';
 import type { MasterOptions } from '../options/options.js';
 import type { HeldListener } from '../sockets/listeners.js';
 import { findProgram } from './find-program.js';
@@ -35,9 +35,24 @@ export function workerSpec(o: MasterOptions, who: WorkerIdentity, held: readonly
     [ENV.websocketClose]: o.websocketClose ? '1' : '0',
     [ENV.name]: o.name,
     ...(tcp.length === 1 ? { PORT: String(tcp[0]!.port) } : {}),
+    ...(heartbeatMs(o) > 0 ? { [ENV.heartbeat]: String(heartbeatMs(o)) } : {}),
   };
   const exec = o.exec ? { listeners: configured, readyDelayMs: o.readyDelayMs } : undefined;
   return { script, args: o.scriptArgs, cwd, env, nodeArgs: o.nodeArgs, uid: o.uid, gid: o.gid, exec };
+}
+
+/**
+ * The heartbeat carries the hang detector's beat and the worker's counts
+ * (connections, requests) that --metrics reports: on with hang detection, at
+ * its interval; with --metrics alone, once a second (the counts lag by that
+ * much). --exec programs send none.
+ */
+export const METRICS_HEARTBEAT_MS = 1_000;
+
+function heartbeatMs(o: MasterOptions): number {
+  if (o.exec) return 0;
+  if (o.hangTimeoutMs > 0) return heartbeatIntervalMs(o.hangTimeoutMs);
+  return o.metrics ? METRICS_HEARTBEAT_MS : 0;
 }
 
 function realpathOr(path: string): string {

@@ -76,6 +76,8 @@ export class WorkerHandle extends EventEmitter<WorkerHandleEvents> {
   readonly restarts: number;
   readonly pid: number | undefined;
   readonly spawnedAt: number;
+  /** When the worker's first `listen` request was answered with a socket (upgrade phase times). */
+  listeningAt: number | undefined;
   readyAt: number | undefined;
   liveAt: number | undefined;
   drainStartedAt: number | undefined;
@@ -243,6 +245,7 @@ export class WorkerHandle extends EventEmitter<WorkerHandleEvents> {
     this.#deps.acquire(message.address).then(
       (held) => {
         this.listenerKeys.add(held.key);
+        this.listeningAt ??= this.#deps.clock.now();
         this.emit('listen', held);
         return this.#channel.reply(message.seq, { result: held.address }, held.handle);
       },

@@ -19,19 +19,27 @@ describe('Master upgrade: success', () => {
     const result = h.master.upgrade('test');
     expect(h.named('upgrade.started')).toEqual([{ generation: 2, trigger: 'test' }]);
     const fresh = [h.spawner.proc(2), h.spawner.proc(3)];
+    h.clock.advance(10);
     fresh[0]!.ready();
     await flush();
     expect(fresh[0]!.sentOf('activate')).toHaveLength(0); // not before the whole generation is ready
+    h.clock.advance(5);
     fresh[1]!.ready();
     await Promise.all(fresh.map((p) => p.waitForSent('activate')));
-    h.clock.advance(40);
+    h.clock.advance(35);
     expect(fresh[0]!.ackActivate()).toBe(1);
     await flush();
     expect(old.map((p) => p.sentOf('drain'))).toEqual([[], []]); // one new worker still unconfirmed
+    h.clock.advance(3);
     expect(fresh[1]!.ackActivate()).toBe(1);
 
-    await expect(result).resolves.toEqual({ ok: true, generation: 2, pids: [1002, 1003], durationMs: 40 });
-    expect(h.named('upgrade.succeeded')).toEqual([{ generation: 2, previous: 1, pids: [1002, 1003], durationMs: 40 }]);
+    // Phase times count from the trigger; the generation's are its last worker's; these fakes ask for no socket.
+    const phases = {
+      generation: { spawned: 0, listening: null, ready: 15, live: 53 },
+      slowest: { pid: 1003, slot: 1, spawned: 0, listening: null, ready: 15, live: 53 },
+    };
+    await expect(result).resolves.toEqual({ ok: true, generation: 2, pids: [1002, 1003], durationMs: 53, phases });
+    expect(h.named('upgrade.succeeded')).toEqual([{ generation: 2, previous: 1, pids: [1002, 1003], durationMs: 53, phases }]);
     for (const p of old) expect(p.sentOf('drain')).toEqual([{ ovs: 1, type: 'drain', reason: 'upgrade', timeoutMs: TIMINGS.drainTimeout }]);
     const acks = emittedOf(h.spawner, 'reply', fresh.map((p) => p.pid));
     expect(acks).toHaveLength(2);
@@ -51,7 +59,10 @@ describe('Master upgrade: success', () => {
     const finished = nextEvent(h.master, 'drain.finished');
     h.clock.advance(25);
     old!.exit(0);
+    const completed = nextEvent(h.master, 'upgrade.completed');
     expect(await finished).toEqual({ workerId: 1, generation: 1, slot: 0, pid: 1000, durationMs: 25, forced: undefined, code: 0, signal: null });
+    // upgrade.completed: once the old generation is gone, from the trigger (the drain's 25 ms after a 0 ms bring-up).
+    expect(await completed).toMatchObject({ generation: 2, previous: 1, durationMs: 25 });
     expect(h.named('worker.exited').at(-1)).toMatchObject({ pid: 1000, state: 'draining', expected: true });
     expect(h.named('worker.restart-scheduled')).toEqual([]);
   });
