@@ -35,6 +35,8 @@ export class UpgradeView {
   #of = 0;
   #generation: number | undefined;
   #live = false;
+  /** The old generation, once its drain is reported. */
+  #old: number | undefined;
 
   constructor(out: Writable, now: () => number = Date.now) {
     this.#out = out;
@@ -72,6 +74,7 @@ export class UpgradeView {
         break;
       case 'draining': {
         const left = step.connections === null ? '' : `, ${step.connections} connection${step.connections === 1 ? '' : 's'} left`;
+        this.#old = step.generation;
         const workers = `${step.workers} worker${step.workers === 1 ? '' : 's'}`;
         this.#line = (t) => `overseer: generation ${step.generation} draining: ${workers}${left} … ${formatMs(t)}`;
         break;
@@ -79,7 +82,8 @@ export class UpgradeView {
       case 'done':
         this.#line = undefined;
         if (step.drainMs !== undefined) {
-          this.#commit(`overseer: old generation drained in ${formatMs(step.drainMs)}: done after ${formatMs(step.atMs)}`);
+          const old = this.#old === undefined ? 'the old generation' : `generation ${this.#old}`;
+          this.#commit(`overseer: ${old} drained in ${formatMs(step.drainMs)}: done after ${formatMs(step.atMs)}`);
         }
         break;
       default: {

@@ -75,7 +75,7 @@ describe.skipIf(!hasTmux)('overseer upgrade on a terminal', () => {
     const lines = end.split('\n').filter((l) => l.trim() !== '');
     expect(lines[0]).toMatch(/^overseer: generation 2 started: spawned 2\/2, ready 2\/2 \(2\.\d s, 2\.\d s\)$/);
     expect(lines[1]).toMatch(/^overseer: generation 2 is live after \d+ ms \(worker pids \d+, \d+\)$/);
-    expect(lines[2]).toMatch(/^overseer: old generation drained in [\d.]+ (ms|s): done after [\d.]+ s$/);
+    expect(lines[2]).toMatch(/^overseer: generation 1 drained in [\d.]+ (ms|s): done after [\d.]+ s$/);
     expect(lines[3]).toBe('exit=0');
     expect(await held).toBe('v1 slow\n');
     expect(await getVersion(url)).toBe('v2');
