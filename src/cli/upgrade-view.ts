@@ -31,7 +31,9 @@ export class UpgradeView {
   #tick: NodeJS.Timeout | undefined;
   // The starting generation's counts, kept across lines.
   #spawned = 0;
-  #ready: number[] = [];
+  #ready = 0;
+  /** Startup times of the workers whose `ready` this view saw. */
+  #times: number[] = [];
   #of = 0;
   #generation: number | undefined;
   #live = false;
@@ -52,7 +54,8 @@ export class UpgradeView {
         this.#generation = step.generation;
         this.#of = step.of;
         this.#spawned = 0;
-        this.#ready = [];
+        this.#ready = 0;
+        this.#times = [];
         this.#live = false;
         this.#line = (t) => `${this.#starting()} … ${formatMs(t)}`;
         break;
@@ -61,7 +64,8 @@ export class UpgradeView {
         this.#of = step.of;
         break;
       case 'ready':
-        this.#ready.push(step.startupMs);
+        this.#ready = step.ready;
+        this.#times.push(step.startupMs);
         this.#of = step.of;
         break;
       case 'live':
@@ -112,9 +116,9 @@ export class UpgradeView {
   }
 
   #starting(): string {
-    const times = this.#ready.length > 0 ? ` (${this.#ready.map(formatMs).join(', ')})` : '';
-    const verb = this.#live || this.#ready.length >= this.#of ? 'started' : 'starting';
-    return `overseer: generation ${this.#generation} ${verb}: spawned ${this.#spawned}/${this.#of}, ready ${this.#ready.length}/${this.#of}${times}`;
+    const times = this.#times.length > 0 ? ` (${this.#times.map(formatMs).join(', ')})` : '';
+    const verb = this.#live || this.#ready >= this.#of ? 'started' : 'starting';
+    return `overseer: generation ${this.#generation} ${verb}: spawned ${this.#spawned}/${this.#of}, ready ${this.#ready}/${this.#of}${times}`;
   }
 
   #draw(): void {

@@ -167,3 +167,48 @@ describe('the progress lines on the control socket', () => {
     expect(lines).toEqual([{ v: 1, id: 1, type: 'error', error: { code: 'bad-request', message: '`progress` must be a boolean' } }]);
   });
 });
+
+describe('a progress request that joins a running upgrade', () => {
+  it('starts from what has happened so far, then follows the follow-up whose outcome it gets', async () => {
+    const app = makeApp('v1');
+    const master = startMaster(baseArgs(app.script, '--workers', '2'));
+    await master.waitFor('master.ready');
+    const path = join(master.runtimeDir, 'overseer', 'overseer.sock');
+    writeFileSync(app.script, slowBoot('v2', 1500));
+    const first = master.cli(['upgrade']);
+    await master.waitFor('worker.spawned', (e) => e.generation === 2 && e.slot === 1);
+
+    const lines = await progressExchange(path, { v: 1, id: 1, type: 'upgrade', progress: true });
+    expect(lines.slice(0, 2).map((l) => l.progress)).toEqual([
+      { phase: 'started', generation: 2, of: 2, atMs: 0 },
+      { phase: 'spawned', generation: 2, spawned: 2, of: 2, atMs: 0 },
+    ]);
+    expect(lines.find((l) => l.type === 'result')!.result).toMatchObject({ ok: true, generation: 3 });
+    expect(lines.some((l) => (l.progress as { phase?: string; generation?: number } | undefined)?.phase === 'started'
+      && (l.progress as { generation: number }).generation === 3)).toBe(true);
+    expect((await first).code).toBe(0);
+  });
+});
+
+/** Send one request line; collect the lines answered until the `done` progress line. */
+function progressExchange(path: string, request: object): Promise<Record<string, unknown>[]> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(path);
+    const lines: Record<string, unknown>[] = [];
+    let data = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      data += chunk;
+      let nl: number;
+      while ((nl = data.indexOf('\n')) >= 0) {
+        const line = JSON.parse(data.slice(0, nl)) as Record<string, unknown>;
+        data = data.slice(nl + 1);
+        lines.push(line);
+        if ((line.progress as { phase?: string } | undefined)?.phase === 'done') socket.destroy();
+      }
+    });
+    socket.on('error', reject);
+    socket.on('close', () => resolve(lines));
+    socket.on('connect', () => socket.write(`${JSON.stringify(request)}\n`));
+  });
+}

@@ -5,8 +5,9 @@
  *
  * Contract:
  * - Before the outcome, it reports the upgrade that is starting: `started`,
- *   `spawned n/N`, `ready n/N`. A coalesced request sees the running upgrade
- *   and then its follow-up (whose outcome it gets), each from `started`.
+ *   `spawned n/N`, `ready n/N`. A request that joins a running upgrade
+ *   starts from its counts so far (from `status()`), then sees the follow-up
+ *   it was coalesced into (whose outcome it gets) from `started`.
  * - `settle(outcome)` is called once the outcome is sent. If the new
  *   generation is live, the old one drained by that upgrade is followed
  *   (`draining` on each change, `done` when its last worker has exited);
@@ -18,12 +19,14 @@
  * follow synchronously (retire.ts), before the outcome resolves.
  */
 import type { EventEmitter } from 'node:events';
-import type { UpgradeOutcome, UpgradeProgress } from '../../ipc/control.js';
+import type { MasterStatus, UpgradeOutcome, UpgradeProgress } from '../../ipc/control.js';
 import type { MasterEvents } from '../events.js';
 
 /** What progress needs of the master: its events, its worker count, the connections a worker reported (heartbeats). */
 export interface ProgressSource extends Pick<EventEmitter<MasterEvents>, 'on' | 'off'> {
   readonly options: { readonly workers: number };
+  /** Read once, for a request that joins a running upgrade: what of it has already happened. */
+  status(): MasterStatus;
   /** Open connections on a worker's servers from its last heartbeat; undefined if none came. Optional: without it, `connections` is null. */
   connectionsOf?(workerId: number): number | undefined;
 }
@@ -86,6 +89,16 @@ export function followUpgrade(source: ProgressSource, send: (step: UpgradeProgre
       if (settled) reportDrain();
     },
   };
+  const now0 = source.status();
+  const joined = now0.upgrading ? now0.starting : [];
+  if (joined.length > 0) {
+    generation = joined[0]!.generation;
+    spawned = Math.min(of, joined.length);
+    ready = Math.min(of, joined.filter((w) => w.state !== 'starting').length);
+    send({ phase: 'started', generation, of, atMs: 0 });
+    send({ phase: 'spawned', generation, spawned, of, atMs: 0 });
+  }
+
   const names = Object.keys(listeners) as (keyof MasterEvents)[];
   const on = (name: keyof MasterEvents) => source.on(name, listeners[name] as never);
   for (const name of names) on(name);
