@@ -47,7 +47,10 @@ function upgradeIn(master: MasterRun): { screen(): string } {
 describe.skipIf(!hasTmux)('overseer upgrade on a terminal', () => {
   it('shows the new generation spawned and starting while it boots, then live, the drain and the phase times', async () => {
     const app = makeApp('v1');
-    const master = startMaster(baseArgs(app.script, '--workers', '2'));
+    // Heartbeats every 100 ms (hang-timeout / 4), so the drain's connection
+    // count is fresh. The environment variable says the same to workers of a
+    // master that does not set it from --hang-timeout yet (it is inherited).
+    const master = startMaster(baseArgs(app.script, '--workers', '2', '--hang-timeout', '400'), { env: { OVERSEER_HEARTBEAT_MS: '100' } });
     await master.waitFor('master.ready');
     const url = await master.url();
     // A request in flight on the old generation, so its drain takes a while.
@@ -65,7 +68,7 @@ describe.skipIf(!hasTmux)('overseer upgrade on a terminal', () => {
 
     // While the old generation drains (the held request keeps one worker busy).
     let draining = '';
-    await expect.poll(() => (draining = tty.screen()), { timeout: 15_000, interval: 50 }).toMatch(/generation 1 draining: 1 worker/);
+    await expect.poll(() => (draining = tty.screen()), { timeout: 15_000, interval: 50 }).toMatch(/generation 1 draining: 1 worker, 1 connection left/);
     expect(draining).toMatch(/overseer: generation 2 is live after \d+ ms \(worker pids \d+, \d+\)/);
     expect(master.events.some((e) => e.event === 'drain.finished' && e.generation === 1 && e.workerId === lastOld(master))).toBe(false);
 

@@ -37,7 +37,7 @@ export interface ProgressFollower {
 }
 
 /** How often `draining` is repeated while connections are counted down (the heartbeat interval is at most 1 s). */
-const DRAIN_TICK_MS = 500;
+const DRAIN_TICK_MS = 250;
 
 export function followUpgrade(source: ProgressSource, send: (step: UpgradeProgress) => void, now: () => number = Date.now): ProgressFollower {
   const of = source.options.workers;
