@@ -13,7 +13,9 @@ import { type Stats, lstatSync } from 'node:fs';
 import { type Socket, connect } from 'node:net';
 import { resolve } from 'node:path';
 import { ConfigError, OverseerError, systemCode } from '../errors.js';
-import { CONTROL_VERSION, type ControlRequestType, IS_RESULT_OF, type ReceivedResponse, type ResultOf, parseControlResponse } from '../ipc/control.js';
+import {
+  CONTROL_VERSION, type ControlRequestType, IS_RESULT_OF, type ReceivedResponse, type ResultOf, type UpgradeProgress, parseControlResponse,
+} from '../ipc/control.js';
 import { defaultCandidates } from '../ipc/control-path.js';
 import { controlRecordPath, readControlRecord } from '../ipc/control-record.js';
 import { readLines } from '../ipc/lines.js';
@@ -87,19 +89,35 @@ export class ControlConnection {
     return new ControlConnection(path, socket);
   }
 
-  send<T extends ControlRequestType>(type: T): SentRequest<T> {
+  /** `progress`: ask for `progress` lines (an upgrade's phases), read with `nextEvent()`. */
+  send<T extends ControlRequestType>(type: T, options: { progress?: boolean } = {}): SentRequest<T> {
     const id = ++this.#id;
-    this.#socket.write(`${JSON.stringify({ v: CONTROL_VERSION, id, type })}\n`);
+    this.#socket.write(`${JSON.stringify({ v: CONTROL_VERSION, id, type, ...(options.progress ? { progress: true } : {}) })}\n`);
     return { id, type };
   }
 
   /**
-   * The next answer to `request`, typed by its type. Rejects with ERR_CONTROL when the
-   * master answers with an error, closes the connection first, or the
-   * deadline passes.
+   * The next answer to `request`, typed by its type; progress lines are
+   * skipped. Rejects with ERR_CONTROL when the master answers with an error,
+   * closes the connection first, or the deadline passes.
    */
-  async next<T extends ControlRequestType>({ id, type }: SentRequest<T>, timeoutMs?: number): Promise<ResultOf[T]> {
-    const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
+  async next<T extends ControlRequestType>(request: SentRequest<T>, timeoutMs?: number): Promise<ResultOf[T]> {
+    const deadline = timeoutMs === undefined ? undefined : { at: Date.now() + timeoutMs, ms: timeoutMs };
+    for (;;) {
+      const event = await this.nextEvent(request, deadline);
+      if (event.kind === 'result') return event.result;
+    }
+  }
+
+  /**
+   * The next line for `request`, a progress step or its result, by
+   * `deadline` (`at`: ms since the epoch, `ms`: the timeout it came from, for
+   * the message; undefined: none). Rejects as `next()` does.
+   */
+  async nextEvent<T extends ControlRequestType>(
+    { id, type }: SentRequest<T>,
+    deadline?: { readonly at: number; readonly ms: number },
+  ): Promise<{ kind: 'progress'; progress: UpgradeProgress } | { kind: 'result'; result: ResultOf[T] }> {
     for (;;) {
       const index = this.#queue.findIndex((r) => r.id === id || r.id === null);
       if (index >= 0) {
@@ -107,13 +125,14 @@ export class ControlConnection {
         if (response!.type === 'error') {
           throw new OverseerError('ERR_CONTROL', `the master refused the request: ${response!.error.code}: ${response!.error.message}`);
         }
+        if (response!.type === 'progress') return { kind: 'progress', progress: response!.progress };
         const isResult = IS_RESULT_OF[type];
         if (!isResult(response!.result)) throw new OverseerError('ERR_CONTROL', `the master answered '${type}' with something else`);
-        return response!.result;
+        return { kind: 'result', result: response!.result };
       }
       if (this.#ended) throw new OverseerError('ERR_CONTROL', 'the master closed the connection before answering');
-      const left = deadline === undefined ? undefined : deadline - Date.now();
-      if (left !== undefined && left <= 0) throw new OverseerError('ERR_CONTROL', `no answer within ${timeoutMs} ms`);
+      const left = deadline === undefined ? undefined : deadline.at - Date.now();
+      if (left !== undefined && left <= 0) throw new OverseerError('ERR_CONTROL', `no answer within ${deadline!.ms} ms`);
       await new Promise<void>((resolve) => {
         const timer = left === undefined ? undefined : setTimeout(resolve, left);
         this.#waiter = () => {

@@ -4,22 +4,69 @@
  * keeps serving), or no outcome arrived in time. Exit 2: no master answers.
  * When an upgrade is already running, the master coalesces this request into
  * the follow-up and answers with the follow-up's outcome.
+ *
+ * On a terminal (stdout a TTY, not `--json`) it asks the master for progress
+ * and shows the phases as they happen (upgrade-view.ts), then keeps showing
+ * the old generation's drain until it is gone; the exit code is still the
+ * outcome's (live or rejected), decided when the new generation is live.
+ * Otherwise it prints the one outcome line (or JSON object), as it always has.
  */
 import type { Writable } from 'node:stream';
 import type { UpgradeOutcome } from '../ipc/control.js';
 import { type ClientOptions, locate } from './client-options.js';
 import { ControlConnection, parseTimeout } from './control-client.js';
+import { UpgradeView } from './upgrade-view.js';
 
 export async function runUpgrade(options: ClientOptions, out: Writable = process.stdout, err: Writable = process.stderr): Promise<number> {
   const timeoutMs = parseTimeout(options.timeout);
   const connection = await ControlConnection.open(locate(options));
   try {
+    if (!options.json && isTerminal(out)) return await withProgress(connection, timeoutMs, out, err);
     const outcome = await connection.next(connection.send('upgrade'), timeoutMs);
     if (options.json) out.write(`${JSON.stringify(outcome)}\n`);
     else (outcome.ok ? out : err).write(describeOutcome(outcome));
     return outcome.ok ? 0 : 1;
   } finally {
     connection.close();
+  }
+}
+
+/** A terminal that understands `\r` and erasing a line. */
+function isTerminal(out: Writable): boolean {
+  return (out as { isTTY?: boolean }).isTTY === true && process.env.TERM !== 'dumb';
+}
+
+async function withProgress(connection: ControlConnection, timeoutMs: number | undefined, out: Writable, err: Writable): Promise<number> {
+  const sent = connection.send('upgrade', { progress: true });
+  const deadline = timeoutMs === undefined ? undefined : { at: Date.now() + timeoutMs, ms: timeoutMs };
+  const view = new UpgradeView(out);
+  let outcome: UpgradeOutcome | undefined;
+  let streamed = false;
+  try {
+    for (;;) {
+      const event = await connection.nextEvent(sent, deadline);
+      if (event.kind === 'result') {
+        outcome = event.result;
+        view.outcome(outcome, describeOutcome(outcome), err);
+        // A master older than progress answers with the outcome alone.
+        if (!streamed) break;
+        continue;
+      }
+      streamed = true;
+      view.progress(event.progress);
+      if (event.progress.phase === 'done' && outcome !== undefined) break;
+    }
+    view.end();
+    return outcome.ok ? 0 : 1;
+  } catch (error) {
+    // Once the outcome is known, a deadline or a closed connection during the
+    // drain only ends the view: the upgrade's result stands.
+    if (outcome === undefined) {
+      view.end();
+      throw error;
+    }
+    view.end(deadline !== undefined && Date.now() >= deadline.at ? 'stopped waiting' : 'the master closed the connection');
+    return outcome.ok ? 0 : 1;
   }
 }
 

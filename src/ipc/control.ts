@@ -7,6 +7,12 @@
  * repeat. A request is answered by exactly one `result` or `error` line,
  * except `stop`, which gets `result` { stage: 'stopping' } at once and a
  * second `result` { stage: 'stopped' } just before the master exits.
+ * An `upgrade` request with `progress: true` also gets `progress` lines
+ * (UpgradeProgress) as the upgrade runs: before its `result` (the outcome,
+ * sent when the new generation is live or rejected, as without the flag), and
+ * after it while the old generation drains, ending with phase `done`. The
+ * flag is an addition within version 1: a master that predates it ignores it
+ * and answers with the single `result`, which clients must accept.
  * A line longer than MAX_REQUEST_BYTES, malformed JSON, a wrong version or an
  * unknown type gets an `error` line (and the connection is closed); it never
  * affects the master. docs/protocol.md has examples.
@@ -20,7 +26,13 @@ export const MAX_REQUEST_BYTES = 4096;
 export const REQUEST_TYPES = ['upgrade', 'status', 'stop'] as const;
 export type ControlRequestType = (typeof REQUEST_TYPES)[number];
 
-export type ControlRequest = { readonly v: typeof CONTROL_VERSION; readonly id: number; readonly type: ControlRequestType };
+export type ControlRequest = {
+  readonly v: typeof CONTROL_VERSION;
+  readonly id: number;
+  readonly type: ControlRequestType;
+  /** `upgrade` only: stream `progress` lines as the upgrade runs. */
+  readonly progress?: boolean;
+};
 
 export type ControlErrorCode = 'bad-json' | 'bad-request' | 'unsupported-version' | 'unknown-request' | 'request-too-large' | 'internal-error';
 
@@ -96,6 +108,36 @@ export type StopProgress =
   | { readonly stage: 'stopping'; readonly pid: number }
   | { readonly stage: 'stopped'; readonly pid: number; readonly durationMs: number };
 
+/**
+ * One step of a running upgrade, as streamed to a client that asked for
+ * progress. `atMs`: milliseconds since the upgrade started (for the phases
+ * after `live`, since the same start). `of`: the workers the generation has.
+ * `connections` of `draining`: open connections left on the draining
+ * workers, summed from their heartbeats; null when not known (no heartbeat,
+ * `--exec`, or none arrived yet).
+ */
+export type UpgradeProgress =
+  | { readonly phase: 'started'; readonly generation: number; readonly of: number; readonly atMs: number }
+  | { readonly phase: 'spawned'; readonly generation: number; readonly spawned: number; readonly of: number; readonly atMs: number }
+  | { readonly phase: 'ready'; readonly generation: number; readonly ready: number; readonly of: number; readonly startupMs: number; readonly atMs: number }
+  | { readonly phase: 'live'; readonly generation: number; readonly atMs: number }
+  /** A rollback window after `live`: the old generation is kept on standby this much longer. */
+  | { readonly phase: 'watching'; readonly generation: number; readonly secondsLeft: number; readonly atMs: number }
+  | { readonly phase: 'draining'; readonly generation: number; readonly workers: number; readonly connections: number | null; readonly atMs: number }
+  /** The old generation is gone (or there was none); the last line for this request. */
+  | { readonly phase: 'done'; readonly generation: number | undefined; readonly liveMs: number | undefined; readonly drainMs: number | undefined; readonly atMs: number };
+
+export type UpgradePhase = UpgradeProgress['phase'];
+export const UPGRADE_PHASES: readonly UpgradePhase[] = ['started', 'spawned', 'ready', 'live', 'watching', 'draining', 'done'];
+
+/** A progress line for request `id`. */
+export type ControlProgress = {
+  readonly v: typeof CONTROL_VERSION;
+  readonly id: number;
+  readonly type: 'progress';
+  readonly progress: UpgradeProgress;
+};
+
 /** The request→reply map: what each request is answered with. Adding a request type fails the build until it is here. */
 export interface ResultOf {
   readonly upgrade: UpgradeOutcome;
@@ -118,7 +160,7 @@ export type ControlError = {
   readonly error: { readonly code: ControlErrorCode; readonly message: string };
 };
 
-export type ControlResponse = ControlResult | ControlError;
+export type ControlResponse = ControlResult | ControlError | ControlProgress;
 
 /**
  * A check that an answer's `result` is of the kind its request gets (the
@@ -134,7 +176,8 @@ export const IS_RESULT_OF: { readonly [K in ControlRequestType]: (value: unknown
 /** An answer line as the client reads it: the envelope checked, the `result` not yet (IS_RESULT_OF). */
 export type ReceivedResponse =
   | { readonly id: number; readonly type: 'result'; readonly result: unknown }
-  | { readonly id: number | null; readonly type: 'error'; readonly error: { readonly code: string; readonly message: string } };
+  | { readonly id: number | null; readonly type: 'error'; readonly error: { readonly code: string; readonly message: string } }
+  | { readonly id: number; readonly type: 'progress'; readonly progress: UpgradeProgress };
 
 /** Parse one answer line's envelope; undefined for anything else. */
 export function parseControlResponse(line: string): ReceivedResponse | undefined {
@@ -147,6 +190,14 @@ export function parseControlResponse(line: string): ReceivedResponse | undefined
   if (!isObject(value) || (typeof value.id !== 'number' && value.id !== null)) return undefined;
   const id = value.id;
   if (value.type === 'result' && typeof id === 'number') return { id, type: 'result', result: value.result };
+  if (value.type === 'progress' && typeof id === 'number') {
+    const progress = value.progress;
+    // Only the phase is checked: the view shows the fields it finds.
+    if (isObject(progress) && (UPGRADE_PHASES as readonly unknown[]).includes(progress.phase)) {
+      return { id, type: 'progress', progress: progress as unknown as UpgradeProgress };
+    }
+    return undefined;
+  }
   const error = value.error;
   if (value.type === 'error' && isObject(error) && typeof error.code === 'string' && typeof error.message === 'string') {
     return { id, type: 'error', error: { code: error.code, message: error.message } };
@@ -182,5 +233,9 @@ export function parseControlRequest(line: string): ParsedRequest {
   if (typeof v.type !== 'string' || !(REQUEST_TYPES as readonly string[]).includes(v.type)) {
     return { ok: false, id, code: 'unknown-request', message: `unknown request type ${JSON.stringify(v.type)} (known: ${REQUEST_TYPES.join(', ')})` };
   }
-  return { ok: true, request: { v: CONTROL_VERSION, id, type: v.type as ControlRequestType } };
+  if (v.progress !== undefined && typeof v.progress !== 'boolean') {
+    return { ok: false, id, code: 'bad-request', message: '`progress` must be a boolean' };
+  }
+  const type = v.type as ControlRequestType;
+  return { ok: true, request: { v: CONTROL_VERSION, id, type, ...(v.progress === true ? { progress: true } : {}) } };
 }

@@ -132,6 +132,12 @@ export class Master extends EventEmitter<MasterEvents> {
     return masterStatus(this, this.#deps.clock.now());
   }
 
+  /** Open connections worker `workerId` reported in its last heartbeat (upgrade progress); undefined if none or gone. */
+  connectionsOf(workerId: number): number | undefined {
+    for (const worker of this.#workers) if (worker.id === workerId) return worker.connections;
+    return undefined;
+  }
+
   /**
    * Bind every `--listen` address, write the PID file, start the first
    * generation. Throws (leaving nothing bound or written) if any step fails;

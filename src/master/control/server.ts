@@ -12,6 +12,11 @@
  *   replaced; one a live master answers on is "already running".
  * - A malformed, oversized or unknown request gets an `error` line and the
  *   connection is closed; nothing a client sends can throw in the master.
+ * - An `upgrade` with `progress: true` gets `progress` lines (progress.ts)
+ *   besides its `result`. They are dropped, never queued, while more than
+ *   PROGRESS_HIGH_WATER bytes wait unsent on that connection, so a client
+ *   that does not read cannot grow the master's memory; the `result` and the
+ *   closing `done` line are always written.
  * - `close()` sends the `stopped` answer to clients waiting for a stop, then
  *   closes every connection and removes the socket file, and the directory
  *   overseer made for it when that is empty. A failed open leaves neither.
@@ -21,17 +26,18 @@ import { type Server, type Socket, createServer } from 'node:net';
 import { ConfigError, OverseerError, systemCode } from '../../errors.js';
 import {
   CONTROL_VERSION, type ControlRequest, type ControlRequestType, type ControlResponse, type ControlResult, MAX_REQUEST_BYTES,
-  type MasterStatus, type ResultOf, type UpgradeOutcome, parseControlRequest,
+  type MasterStatus, type ResultOf, type UpgradeOutcome, type UpgradeProgress, parseControlRequest,
 } from '../../ipc/control.js';
 import type { ControlCandidate } from '../../ipc/control-path.js';
 import { readLines } from '../../ipc/lines.js';
 import { socketPathProblem } from '../../ipc/socket-path.js';
 import { effectiveUid } from '../../ipc/trusted-dir.js';
 import { makeControlDir, removeControlDir } from './dir.js';
+import { type ProgressSource, followUpgrade } from './progress.js';
 import { reclaimSocketPath } from '../sockets/stale-socket.js';
 
 /** What the control socket asks of the master. */
-export interface ControlTarget {
+export interface ControlTarget extends ProgressSource {
   readonly pid: number;
   upgrade(trigger: string): Promise<UpgradeOutcome>;
   status(): MasterStatus;
@@ -45,6 +51,9 @@ export interface ControlServer {
   /** Send `stopped` to stop requesters (with the stop's duration), close everything, remove the socket. */
   close(stoppedAfterMs?: number): Promise<void>;
 }
+
+/** Unsent bytes on a connection above which progress lines are dropped (a few hundred lines). */
+const PROGRESS_HIGH_WATER = 16 * 1024;
 
 /** How long `close()` waits for clients to read their last answer. */
 const CLOSE_GRACE_MS = 1_000;
@@ -119,17 +128,39 @@ function serve(socket: Socket, target: ControlTarget, log: ControlLog, awaitStop
   }, { maxBytes: MAX_REQUEST_BYTES, onOverflow: tooLarge });
 }
 
+/** What a handler may use besides the answer: the request, a stream of progress, the stop hook. */
+interface HandlerContext {
+  readonly request: ControlRequest;
+  /** Send a progress line for this request (dropped when the client does not keep up; `done` never is). */
+  progress(step: UpgradeProgress): void;
+  /** Run `cleanup` when the connection closes. */
+  onClose(cleanup: () => void): void;
+  awaitStop(): void;
+}
+
 /** How one request type is answered: `answer` takes exactly what ResultOf says that type gets. */
-type Handler<K extends ControlRequestType> = (target: ControlTarget, answer: (result: ResultOf[K]) => void, awaitStop: () => void) => void;
+type Handler<K extends ControlRequestType> = (target: ControlTarget, answer: (result: ResultOf[K]) => void, ctx: HandlerContext) => void;
 
 /** One handler per request type; a request type without one fails the build. */
 const HANDLERS: { readonly [K in ControlRequestType]: Handler<K> } = {
   status: (target, answer) => answer(target.status()),
   // Resolves with this upgrade's outcome, or with the coalesced follow-up's
-  // when one is already running; never rejects.
-  upgrade: (target, answer) => void target.upgrade('control').then(answer),
-  stop: (target, answer, awaitStop) => {
-    awaitStop();
+  // when one is already running; never rejects. With progress, the phases
+  // stream before the outcome and the old generation's drain after it.
+  upgrade: (target, answer, ctx) => {
+    if (!ctx.request.progress) {
+      void target.upgrade('control').then(answer);
+      return;
+    }
+    const follower = followUpgrade(target, (step) => ctx.progress(step));
+    ctx.onClose(() => follower.close());
+    void target.upgrade('control').then((outcome) => {
+      answer(outcome);
+      follower.settle(outcome);
+    });
+  },
+  stop: (target, answer, ctx) => {
+    ctx.awaitStop();
     answer({ stage: 'stopping', pid: target.pid });
     void target.stop('control');
   },
@@ -137,16 +168,28 @@ const HANDLERS: { readonly [K in ControlRequestType]: Handler<K> } = {
 
 function handle(socket: Socket, request: ControlRequest, target: ControlTarget, log: ControlLog, awaitStop: (id: number) => void): void {
   log('info', { event: 'control.request', type: request.type, id: request.id }, `control request: ${request.type}`);
+  const ctx: HandlerContext = {
+    request,
+    progress: (step) => {
+      if (step.phase !== 'done' && socket.writableLength > PROGRESS_HIGH_WATER) return;
+      write(socket, { v: CONTROL_VERSION, id: request.id, type: 'progress', progress: step });
+    },
+    onClose: (cleanup) => {
+      if (socket.destroyed) cleanup();
+      else socket.once('close', cleanup);
+    },
+    awaitStop: () => awaitStop(request.id),
+  };
   try {
-    dispatch(request.type, socket, request.id, target, () => awaitStop(request.id));
+    dispatch(request.type, socket, request.id, target, ctx);
   } catch (error) {
     reject(socket, log, request.id, 'internal-error', error instanceof Error ? error.message : String(error));
   }
 }
 
-function dispatch<K extends ControlRequestType>(type: K, socket: Socket, id: number, target: ControlTarget, awaitStop: () => void): void {
+function dispatch<K extends ControlRequestType>(type: K, socket: Socket, id: number, target: ControlTarget, ctx: HandlerContext): void {
   const handler: Handler<K> = HANDLERS[type];
-  handler(target, (result) => write(socket, reply(id, type, result)), awaitStop);
+  handler(target, (result) => write(socket, reply(id, type, result)), ctx);
 }
 
 /** The answer line to request `id` of type `K`. */

@@ -81,6 +81,8 @@ export class WorkerHandle extends EventEmitter<WorkerHandleEvents> {
   readyAt: number | undefined;
   liveAt: number | undefined;
   drainStartedAt: number | undefined;
+  /** Open connections on the servers handed over, from the last heartbeat; undefined before one (or with `--exec`). */
+  connections: number | undefined;
   /** Keys of the listeners handed to this worker. */
   readonly listenerKeys = new Set<string>();
   /** The first few addresses the app listens on by itself (at most OWN_LISTENERS_KEPT). */
@@ -114,7 +116,10 @@ export class WorkerHandle extends EventEmitter<WorkerHandleEvents> {
         ready: (message) => this.#onReady(message),
         draining: (message) => this.#onDraining(message),
         'own-listener': (message) => this.#onOwnListener(message),
-        heartbeat: ({ connections, requests }) => this.emit('heartbeat', { connections, requests }),
+        heartbeat: ({ connections, requests }) => {
+          this.connections = connections;
+          this.emit('heartbeat', { connections, requests });
+        },
       },
       onInvalid: (value) => this.emit('message', 'invalid', value),
       onForeign: (value) => this.emit('message', 'foreign', value),
