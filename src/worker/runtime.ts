@@ -34,7 +34,7 @@ import { Server as NetServer } from 'node:net';
 import { type ListenAddress, formatAddress } from '../ipc/address.js';
 import { Channel, type Port } from '../ipc/channel.js';
 import type { Reply } from '../ipc/envelope.js';
-import type { OwnListenVia, ToMaster } from '../ipc/to-master.js';
+import { IS_MASTER_RESULT_OF, type MasterResultOf, type OwnListenVia, type ToMaster } from '../ipc/to-master.js';
 import { type ActivateMessage, type DrainMessage, type ResumeMessage, type StandbyMessage, type ToWorker, parseToWorker } from '../ipc/to-worker.js';
 import { CloseSpread } from './close-spread.js';
 import { HttpConnections } from './connections.js';
@@ -90,7 +90,7 @@ const LISTEN_TIMEOUT_MS = 30_000;
 
 export class WorkerRuntime {
   readonly info: WorkerInfo;
-  readonly #channel: Channel<ToMaster, Exclude<ToWorker, Reply>>;
+  readonly #channel: Channel<ToMaster, Exclude<ToWorker, Reply>, MasterResultOf>;
   readonly #listeners: Listener[] = [];
   readonly #hooks: ShutdownHook[] = [];
   /** Servers with a 'listening' listener of ownListen's; one per server, however often the app retries. */
@@ -118,6 +118,7 @@ export class WorkerRuntime {
     this.#channel = new Channel(port, {
       clock: systemClock,
       parse: parseToWorker,
+      results: IS_MASTER_RESULT_OF,
       handlers: {
         activate: (message) => this.#activate(message),
         drain: (message) => this.#onDrain(message),
@@ -147,7 +148,7 @@ export class WorkerRuntime {
     this.#updateHold();
     this.#channel
       .request({ type: 'listen', address: plan.address }, LISTEN_TIMEOUT_MS)
-      .then(({ value, handle }) => this.#install(server, plan, value as ListenAddress, handle))
+      .then(({ value, handle }) => this.#install(server, plan, value, handle))
       .catch((error: unknown) => process.nextTick(() => server.emit('error', listenError(plan.address, error))))
       .finally(() => {
         settled();
