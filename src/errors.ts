@@ -14,7 +14,8 @@ export type ErrorCode =
   | 'ERR_NO_MASTER'
   | 'ERR_IPC_TIMEOUT'
   | 'ERR_IPC_CLOSED'
-  | 'ERR_IPC_REMOTE';
+  | 'ERR_IPC_REMOTE'
+  | 'ERR_IPC_REPLY';
 
 export class OverseerError extends Error {
   readonly code: ErrorCode;

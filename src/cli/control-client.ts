@@ -168,7 +168,7 @@ function findSocket(at: ControlLocation, uid: number): string {
     if (record.kind === 'missing') {
       throw new NoMasterError(`no master answers: no control record at ${controlRecordPath(pidFile)} (no master runs with --pid-file ${pidFile})`);
     }
-    if (record.kind === 'refused') throw new NoMasterError(`refusing the control record: ${record.reason}`);
+    if (record.kind === 'refused') throw new NoMasterError(`refusing the control record: ${record.message}`);
     return trusted(record.path, uid) ?? noSocket([record.path]);
   }
   const candidates = defaultCandidates(at.name, at.env, uid).filter((c) => c.dir === undefined || controlDirProblem(c.dir, uid) === undefined);

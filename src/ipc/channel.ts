@@ -6,6 +6,10 @@
  * - `request()` assigns a `seq`, returns a promise settled by the matching
  *   reply, and rejects with `ERR_IPC_TIMEOUT` at its deadline or with
  *   `ERR_IPC_CLOSED` when the channel disconnects. It never hangs.
+ * - A reply's `result` is typed per request (`Results`, the protocol's
+ *   request→reply map) and checked at run time by that request's guard
+ *   (`ChannelOptions.results`): one that fails it rejects with
+ *   `ERR_IPC_REPLY`, so no caller casts what the peer sent.
  * - Incoming messages go through `parse`, then the exhaustive handler table.
  *   Our envelopes that fail to parse go to `onInvalid`; anything that is not
  *   ours (the app's own `process.send()` traffic) goes to `onForeign`. Nothing
@@ -29,9 +33,20 @@ export type HandlerTable<M extends Typed> = {
   readonly [K in M['type']]: (message: Extract<M, { type: K }>, handle: unknown) => void;
 };
 
-export interface ChannelOptions<In extends Typed> {
+/** The request types among the outgoing messages: those with a `seq`, but replies. */
+export type RequestType<Out extends Typed> = Exclude<Extract<Out, { readonly seq: number }>['type'], 'reply'>;
+
+/** A request→reply map: for each request type, the type of its reply's `result`. */
+export type ResultMap<Out extends Typed> = { readonly [K in RequestType<Out>]: unknown };
+
+/** One guard per request type, narrowing a reply's `result` to its type in the map. */
+export type ResultGuards<R> = { readonly [K in keyof R]: (value: unknown) => value is R[K] };
+
+export interface ChannelOptions<In extends Typed, R> {
   readonly parse: (value: unknown) => In | Reply | undefined;
   readonly handlers: HandlerTable<In>;
+  /** Checks the result of each reply to one of our requests (see above). */
+  readonly results: ResultGuards<R>;
   /** One of our envelopes that is malformed or of an unknown type. */
   readonly onInvalid: (value: unknown) => void;
   /** A message that is not ours at all. */
@@ -42,6 +57,8 @@ export interface ChannelOptions<In extends Typed> {
 }
 
 interface Pending {
+  readonly type: string;
+  readonly isResult: (value: unknown) => boolean;
   resolve(result: { value: unknown; handle: unknown }): void;
   reject(error: Error): void;
   cancelTimer: () => void;
@@ -50,14 +67,17 @@ interface Pending {
 /** Distributes `Omit` over a union, so each member keeps its own fields. */
 export type Unsequenced<M> = M extends unknown ? Omit<M, 'ovs' | 'seq'> : never;
 
-export class Channel<Out extends Envelope<string>, In extends Typed> {
+/** The outgoing requests, as `request()` takes them (no `seq`: the channel assigns it). */
+type OutRequest<Out extends Typed> = Unsequenced<Extract<Out, { readonly type: RequestType<Out> }>>;
+
+export class Channel<Out extends Envelope<string>, In extends Typed, R extends ResultMap<Out> = ResultMap<Out>> {
   #port: Port;
-  #options: ChannelOptions<In>;
+  #options: ChannelOptions<In, R>;
   #seq = 0;
   #pending = new Map<number, Pending>();
   #closed = false;
 
-  constructor(port: Port, options: ChannelOptions<In>) {
+  constructor(port: Port, options: ChannelOptions<In, R>) {
     this.#port = port;
     this.#options = options;
     port.on('message', (message, handle) => this.#receive(message, handle));
@@ -73,26 +93,28 @@ export class Channel<Out extends Envelope<string>, In extends Typed> {
     return this.#write({ ...message, ovs: PROTOCOL_VERSION }, handle);
   }
 
-  /** Send a request and await its reply (and the handle sent with it). */
-  request(
-    message: Unsequenced<Out>,
+  /** Send a request and await its reply's result (checked: see above) and the handle sent with it. */
+  request<M extends OutRequest<Out>>(
+    message: M,
     timeoutMs: number,
     handle?: unknown,
-  ): Promise<{ value: unknown; handle: unknown }> {
+  ): Promise<{ value: R[M['type']]; handle: unknown }> {
     if (this.#closed) return Promise.reject(new IpcError('ERR_IPC_CLOSED', 'IPC channel is closed'));
     const seq = ++this.#seq;
+    const type: RequestType<Out> = message.type;
+    const isResult = this.#options.results[type];
     return new Promise((resolve, reject) => {
       const cancelTimer = this.#options.clock.setTimeout(() => {
         this.#pending.delete(seq);
-        reject(new IpcError('ERR_IPC_TIMEOUT', `no reply to '${message.type}' within ${timeoutMs} ms`));
+        reject(new IpcError('ERR_IPC_TIMEOUT', `no reply to '${type}' within ${timeoutMs} ms`));
       }, timeoutMs);
-      this.#pending.set(seq, { resolve, reject, cancelTimer });
+      this.#pending.set(seq, { type, isResult, resolve: resolve as Pending['resolve'], reject, cancelTimer });
       this.#write({ ...message, ovs: PROTOCOL_VERSION, seq }, handle).catch((error: unknown) => {
         const pending = this.#pending.get(seq);
         if (!pending) return;
         this.#pending.delete(seq);
         pending.cancelTimer();
-        pending.reject(new IpcError('ERR_IPC_CLOSED', `could not send '${message.type}'`, { cause: error }));
+        pending.reject(new IpcError('ERR_IPC_CLOSED', `could not send '${type}'`, { cause: error }));
       });
     });
   }
@@ -148,8 +170,9 @@ export class Channel<Out extends Envelope<string>, In extends Typed> {
       }
       this.#pending.delete(reply.seq);
       pending.cancelTimer();
-      if (reply.ok) pending.resolve({ value: reply.result, handle });
-      else pending.reject(new IpcError('ERR_IPC_REMOTE', reply.error.message, { cause: reply.error }));
+      if (!reply.ok) pending.reject(new IpcError('ERR_IPC_REMOTE', reply.error.message, { cause: reply.error }));
+      else if (pending.isResult(reply.result)) pending.resolve({ value: reply.result, handle });
+      else pending.reject(new IpcError('ERR_IPC_REPLY', `malformed reply to '${pending.type}': ${(JSON.stringify(reply.result) ?? 'no result').slice(0, 200)}`));
       return;
     }
     const handler = this.#options.handlers[message.type as In['type']] as (m: In, h: unknown) => void;

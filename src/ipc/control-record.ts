@@ -23,7 +23,7 @@ export function controlRecordPath(pidFile: string): string {
 export type ControlRecord =
   | { readonly kind: 'found'; readonly path: string }
   | { readonly kind: 'missing' }
-  | { readonly kind: 'refused'; readonly reason: string };
+  | { readonly kind: 'refused'; readonly message: string };
 
 /**
  * Read the record beside `pidFile`. It is believed only if it is a regular
@@ -39,19 +39,19 @@ export function readControlRecord(pidFile: string, uid: number): ControlRecord {
     const code = systemCode(error);
     if (code === 'ENOENT') return { kind: 'missing' };
     if (code === 'EACCES' || code === 'EPERM') throw new OverseerError('ERR_NO_MASTER', `permission denied on ${path}`, { cause: error });
-    return { kind: 'refused', reason: code === 'ELOOP' ? `${path} is a symbolic link` : `${path}: ${code ?? String(error)}` };
+    return { kind: 'refused', message: code === 'ELOOP' ? `${path} is a symbolic link` : `${path}: ${code ?? String(error)}` };
   }
   try {
     const stat = fstatSync(fd);
-    if (!stat.isFile()) return { kind: 'refused', reason: `${path} is not a regular file` };
-    if (stat.uid !== uid && stat.uid !== 0) return { kind: 'refused', reason: `${path} is owned by uid ${stat.uid}, not by uid ${uid} or root` };
-    if ((stat.mode & 0o022) !== 0) return { kind: 'refused', reason: `${path} is writable by others` };
+    if (!stat.isFile()) return { kind: 'refused', message: `${path} is not a regular file` };
+    if (stat.uid !== uid && stat.uid !== 0) return { kind: 'refused', message: `${path} is owned by uid ${stat.uid}, not by uid ${uid} or root` };
+    if ((stat.mode & 0o022) !== 0) return { kind: 'refused', message: `${path} is writable by others` };
     const buffer = Buffer.alloc(MAX_RECORD_BYTES + 1);
     const length = readSync(fd, buffer, 0, buffer.length, 0);
     const text = buffer.subarray(0, length).toString('utf8');
     const socket = text.endsWith('\n') ? text.slice(0, -1) : text;
     if (length > MAX_RECORD_BYTES || !socket.startsWith('/') || socket.includes('\n') || socket.includes('\0')) {
-      return { kind: 'refused', reason: `${path} does not hold a socket path` };
+      return { kind: 'refused', message: `${path} does not hold a socket path` };
     }
     return { kind: 'found', path: socket };
   } finally {

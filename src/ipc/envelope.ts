@@ -33,3 +33,8 @@ export function isReply(value: Envelope<string> & Record<string, unknown>): bool
   return value.type === 'reply' && typeof value.seq === 'number' && typeof value.ok === 'boolean' &&
     (value.ok === true || (typeof value.error === 'object' && value.error !== null));
 }
+
+/** A count in a message: a non-negative safe integer. */
+export function isCount(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 0;
+}

@@ -3,7 +3,7 @@
  * until the master's handler table handles it.
  */
 import { type ListenAddress, isListenAddress } from './address.js';
-import { type Envelope, type Reply, isEnvelope, isReply } from './envelope.js';
+import { type Envelope, type Reply, isCount, isEnvelope, isReply } from './envelope.js';
 
 /**
  * The app called `listen()` on this address. The master replies with the
@@ -46,6 +46,17 @@ export type HeartbeatMessage = Envelope<'heartbeat'> & { readonly connections: n
 
 export type ToMaster = ListenRequest | ReadyMessage | DrainingMessage | OwnListenerMessage | HeartbeatMessage | Reply;
 
+/** The request→reply map of this direction: the `result` the master answers each request with. */
+export interface MasterResultOf {
+  /** The address as bound (the handle comes with the reply). */
+  readonly listen: ListenAddress;
+}
+
+/** The guards the worker's channel checks those results with (channel.ts). */
+export const IS_MASTER_RESULT_OF: { readonly [K in keyof MasterResultOf]: (value: unknown) => value is MasterResultOf[K] } = {
+  listen: isListenAddress,
+};
+
 /** An address from a worker is logged: far above any real one (a unix path is at most 108 bytes). */
 const MAX_ADDRESS_CHARS = 512;
 
@@ -78,8 +89,4 @@ export function parseToMaster(value: unknown): ToMaster | undefined {
     default:
       return undefined;
   }
-}
-
-function isCount(value: unknown): value is number {
-  return Number.isSafeInteger(value) && (value as number) >= 0;
 }

@@ -2,7 +2,7 @@
  * Messages the master sends to a worker. Adding a member here fails the build
  * until the worker's handler table handles it.
  */
-import { type Envelope, type Reply, isEnvelope, isReply } from './envelope.js';
+import { type Envelope, type Reply, isCount, isEnvelope, isReply } from './envelope.js';
 
 /** Start accepting on every deferred listener (the generation is live). Acked. */
 export type ActivateMessage = Envelope<'activate'> & { readonly seq: number };
@@ -37,6 +37,30 @@ export type StandbyMessage = Envelope<'standby'> & { readonly seq: number };
 export type ResumeMessage = Envelope<'resume'> & { readonly seq: number };
 
 export type ToWorker = ActivateMessage | DrainMessage | StandbyMessage | ResumeMessage | Reply;
+
+/** How many listeners a worker has (those it set up, closed by `standby`, or resumed). */
+export interface ListenerCount {
+  readonly listeners: number;
+}
+
+/** The request→reply map of this direction: the `result` a worker answers each request with. */
+export interface WorkerResultOf {
+  /** An `--exec` program's adapter (src/master/spawn/exec/process.ts) has no count to give. */
+  readonly activate: Partial<ListenerCount>;
+  readonly standby: ListenerCount;
+  readonly resume: ListenerCount;
+}
+
+/** The guards the master's channel checks those results with (channel.ts). */
+export const IS_WORKER_RESULT_OF: { readonly [K in keyof WorkerResultOf]: (value: unknown) => value is WorkerResultOf[K] } = {
+  activate: (value): value is Partial<ListenerCount> => isObject(value) && (value.listeners === undefined || isCount(value.listeners)),
+  standby: (value): value is ListenerCount => isObject(value) && isCount(value.listeners),
+  resume: (value): value is ListenerCount => isObject(value) && isCount(value.listeners),
+};
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
 
 /** Narrow untrusted input to a master→worker message, or `undefined`. */
 export function parseToWorker(value: unknown): ToWorker | undefined {

@@ -14,19 +14,19 @@
  * (a SIGTERM sent to it directly) is replaced at once, without backoff.
  */
 import { EventEmitter } from 'node:events';
-import { ConfigError } from '../errors.js';
 import type { Clock } from '../clock.js';
 import { credentialsBinder, foreignCredentials } from './sockets/bind-as.js';
 import type { MasterContext } from './context.js';
 import type { MasterStatus } from '../ipc/control.js';
 import type { MasterEvents, UpgradeResult } from './events.js';
-import { type Generation, type Slot, createGeneration, isAllLive } from './generations/generation.js';
+import { type Generation, type Slot, createGeneration } from './generations/generation.js';
 import { retire } from './generations/retire.js';
 import { Listeners } from './sockets/listeners.js';
 import type { MasterOptions } from './options/options.js';
 import type { Outlets } from './output/outlet.js';
-import { removePidFile, writePidFile } from './os/pid-file.js';
-import { preflight } from './options/preflight.js';
+import { removePidFile } from './os/pid-file.js';
+import { prepareStart } from './prepare-start.js';
+import { announceReadyOnce } from './announce-ready.js';
 import { fillSlot } from './generations/restart.js';
 import { type LastUpgrade, UpgradeQueue } from './generations/queue.js';
 import type { InheritedSocket } from './systemd/socket-activation.js';
@@ -68,7 +68,7 @@ export class Master extends EventEmitter<MasterEvents> {
   #current: Generation | undefined;
   readonly #upgrades: UpgradeQueue;
   #stopped: Promise<void> | undefined;
-  #announcedReady = false;
+  readonly #announceReadyOnce: (generation: Generation) => void;
   #startedAt: number | undefined;
 
   constructor(options: MasterOptions, deps: MasterDeps) {
@@ -88,6 +88,7 @@ export class Master extends EventEmitter<MasterEvents> {
       slotLive: (generation) => this.#announceReadyOnce(generation),
       respawned: (killed, signal, replacement) => this.emit('worker.respawned', { ...killed.facts, signal, replacementPid: replacement.pid }),
     };
+    this.#announceReadyOnce = announceReadyOnce(this.sockets, this.#context.emit);
     this.#upgrades = new UpgradeQueue({
       run: (trigger) => this.#upgradeOnce(trigger),
       coalesced: (trigger) => this.emit('upgrade.coalesced', { trigger }),
@@ -147,24 +148,8 @@ export class Master extends EventEmitter<MasterEvents> {
     if (this.#state !== 'created') throw new Error(`start() called in state ${this.#state}`);
     this.#state = 'starting';
     this.#startedAt = this.#deps.clock.now();
-    await preflight(this.options); // a script or --node-arg no worker could start with: ConfigError
-    await this.sockets.bindConfigured(this.options.listen, this.#deps.inherited);
-    if (this.#state !== 'starting') {
-      // stop() was called while we were binding: it has finished; undo the bind.
-      this.sockets.closeAll();
-      return;
-    }
-    if (this.options.exec && !this.sockets.all.some((l) => l.configured)) {
-      // An --exec program gets its sockets at start; it cannot ask for one later.
-      this.sockets.closeAll();
-      throw new ConfigError('--exec needs a socket to hand over: give --listen (or start under systemd socket activation)');
-    }
-    try {
-      if (this.options.pidFile) writePidFile(this.options.pidFile, this.#deps.pid, this.#deps.controlPath);
-    } catch (error) {
-      this.sockets.closeAll();
-      throw error;
-    }
+    // Validated, bound, PID file written; or thrown with nothing left; or stopped meanwhile.
+    if (!(await prepareStart({ ...this.#deps, options: this.options, sockets: this.sockets }, () => this.#state !== 'starting'))) return;
     this.#state = 'running';
     for (const held of this.sockets.all) if (held.inherited) this.emit('listener.inherited', { address: held.address, ...held.inherited });
     this.emit('master.started', { pid: this.#deps.pid, listeners: this.sockets.all.map((l) => l.address) });
@@ -270,17 +255,6 @@ export class Master extends EventEmitter<MasterEvents> {
     followWorker(worker, generation, slot, { ctx: this.#context, announced: this.#announcedListeners, gone: (w) => this.#workers.delete(w) });
     this.emit('worker.spawned', { ...worker.facts, script: spec.script, cwd: spec.cwd });
     return worker;
-  }
-
-  #announceReadyOnce(generation: Generation): void {
-    if (this.#announcedReady || !isAllLive(generation)) return;
-    this.#announcedReady = true;
-    for (const held of this.sockets.all) {
-      if (held.configured && !generation.slots.some((s) => s.worker?.listenerKeys.has(held.key))) {
-        this.emit('listener.unused', { address: held.address });
-      }
-    }
-    this.emit('master.ready', { generation: generation.number, pids: generation.slots.map((s) => s.worker?.pid) });
   }
 }
 

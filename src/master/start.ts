@@ -44,8 +44,8 @@ export async function runStart(options: MasterOptions): Promise<number> {
   // Where the control socket goes is decided now (nothing is created yet),
   // so the master can record it beside its PID file.
   const { where, skipped } = chooseControlPath(options.control, options.name, process.env, effectiveUid());
-  for (const { dir, reason } of skipped) {
-    logger.warn({ event: 'control.dir-skipped', dir, reason }, `not using ${dir} for the control socket: ${reason}`);
+  for (const { dir, message } of skipped) {
+    logger.warn({ event: 'control.dir-skipped', dir, message }, `not using ${dir} for the control socket: ${message}`);
   }
   const master = new Master(options, {
     spawner: osSpawner(systemClock), clock: systemClock, output, pid: process.pid, inherited, controlPath: where.path,

@@ -34,7 +34,7 @@ import { Server as NetServer } from 'node:net';
 import { type ListenAddress, formatAddress } from '../ipc/address.js';
 import { Channel, type Port } from '../ipc/channel.js';
 import type { Reply } from '../ipc/envelope.js';
-import type { OwnListenVia, ToMaster } from '../ipc/to-master.js';
+import { IS_MASTER_RESULT_OF, type MasterResultOf, type OwnListenVia, type ToMaster } from '../ipc/to-master.js';
 import { type ActivateMessage, type DrainMessage, type ResumeMessage, type StandbyMessage, type ToWorker, parseToWorker } from '../ipc/to-worker.js';
 import { CloseSpread } from './close-spread.js';
 import { HttpConnections } from './connections.js';
@@ -43,6 +43,7 @@ import { Http2Sessions } from './http2-sessions.js';
 import type { ListenPlan } from './listen-args.js';
 import { countRequests } from './request-count.js';
 import { WebSocketCloser } from './websocket-close.js';
+import { IllegalTransition, type WorkerPhase, canTransition } from './phase.js';
 
 export interface WorkerInfo {
   readonly workerId: number;
@@ -89,7 +90,7 @@ const LISTEN_TIMEOUT_MS = 30_000;
 
 export class WorkerRuntime {
   readonly info: WorkerInfo;
-  readonly #channel: Channel<ToMaster, Exclude<ToWorker, Reply>>;
+  readonly #channel: Channel<ToMaster, Exclude<ToWorker, Reply>, MasterResultOf>;
   readonly #listeners: Listener[] = [];
   readonly #hooks: ShutdownHook[] = [];
   /** Servers with a 'listening' listener of ownListen's; one per server, however often the app retries. */
@@ -97,14 +98,15 @@ export class WorkerRuntime {
   readonly #spread: CloseSpread;
   #pendingListens = 0;
   #appSaidReady = false;
-  #readySent = false;
-  #live = false;
-  #draining = false;
-  /** Live, then told `standby`: not accepting, not draining; `resume` or `drain` follows. */
-  #standby = false;
+  /** Where this worker is in its lifecycle (phase.ts); changed only by `#enter()`. */
+  #phase: WorkerPhase = 'booting';
+  /**
+   * Set once `activate` came (a fact, not a phase): a worker that began
+   * draining before it was live has accepted nothing, so it may leave at once.
+   */
+  #wasLive = false;
   /** HTTP requests received on our listeners (request-count.ts). */
   #requests = 0;
-  #holding: boolean | undefined;
   readonly #exit: (code: number) => void;
   readonly #keepAlive: (on: boolean) => void;
 
@@ -116,6 +118,7 @@ export class WorkerRuntime {
     this.#channel = new Channel(port, {
       clock: systemClock,
       parse: parseToWorker,
+      results: IS_MASTER_RESULT_OF,
       handlers: {
         activate: (message) => this.#activate(message),
         drain: (message) => this.#onDrain(message),
@@ -130,7 +133,12 @@ export class WorkerRuntime {
   }
 
   get draining(): boolean {
-    return this.#draining;
+    return this.#phase === 'draining';
+  }
+
+  #enter(phase: WorkerPhase): void {
+    if (!canTransition(this.#phase, phase)) throw new IllegalTransition(this.#phase, phase);
+    this.#phase = phase;
   }
 
   /** Route one `listen()` call to the master. Called with Node's listen already ruled out. */
@@ -140,7 +148,7 @@ export class WorkerRuntime {
     this.#updateHold();
     this.#channel
       .request({ type: 'listen', address: plan.address }, LISTEN_TIMEOUT_MS)
-      .then(({ value, handle }) => this.#install(server, plan, value as ListenAddress, handle))
+      .then(({ value, handle }) => this.#install(server, plan, value, handle))
       .catch((error: unknown) => process.nextTick(() => server.emit('error', listenError(plan.address, error))))
       .finally(() => {
         settled();
@@ -189,7 +197,7 @@ export class WorkerRuntime {
    * it: tell the master (which starts a replacement) and drain as if asked.
    */
   drainOnSignal(signal: 'SIGTERM' | 'SIGINT'): void {
-    if (this.#draining) return;
+    if (this.#phase === 'draining') return;
     this.#channel.send({ type: 'draining', signal }).catch(() => {});
     void this.#drain('signal', this.info.drainTimeoutMs);
   }
@@ -209,7 +217,7 @@ export class WorkerRuntime {
     countRequests(server, () => this.#requests++);
     // A standby worker keeps its closed listeners, to resume them.
     const onClose = () => {
-      if (this.#standby) return;
+      if (this.#phase === 'standby') return;
       server.off('close', onClose);
       http?.stop();
       const index = this.#listeners.indexOf(listener);
@@ -217,17 +225,18 @@ export class WorkerRuntime {
       this.#updateHold();
     };
     server.on('close', onClose);
-    if (this.#live && !this.#standby) this.#activateOne(listener);
-    if (this.#draining) this.#stopAccepting(listener);
+    if (this.#phase === 'live' || (this.#phase === 'draining' && this.#wasLive)) this.#activateOne(listener);
+    if (this.#phase === 'draining') this.#stopAccepting(listener);
   }
 
   #maybeReady(): void {
-    if (this.#readySent || this.#pendingListens > 0 || this.#draining) return;
+    if (this.#phase !== 'booting' || this.#pendingListens > 0) return;
     if (this.info.waitReady ? !this.#appSaidReady : this.#listeners.length === 0) return;
     // Let listen() calls made in the same turn (several servers) register first.
     setImmediate(() => {
-      if (this.#readySent || this.#pendingListens > 0) return;
-      this.#readySent = true;
+      // A drain or an activate in between: no `ready` (a draining worker never gets ready).
+      if (this.#phase !== 'booting' || this.#pendingListens > 0) return;
+      this.#enter('ready-sent');
       const listeners = this.#listeners.map((l) => l.address);
       this.#channel.send({ type: 'ready', listeners }).catch(() => {});
     });
@@ -240,17 +249,19 @@ export class WorkerRuntime {
     }
   }
 
-  /** Keep the process alive through the channel only while nothing else can (see above). */
+  /**
+   * Keep the process alive through the channel only while nothing else can
+   * (see above). Derived each time, not stored: `keepAlive` (ref/unref of the
+   * channel) is idempotent.
+   */
   #updateHold(): void {
     // In standby nothing of ours is open, yet the worker must stay to resume.
-    const hold = this.#pendingListens > 0 || this.#standby || this.#listeners.some((l) => !l.deferred.active);
-    if (hold === this.#holding) return;
-    this.#holding = hold;
-    this.#keepAlive(hold);
+    this.#keepAlive(this.#pendingListens > 0 || this.#phase === 'standby' || this.#listeners.some((l) => !l.deferred.active));
   }
 
   #activate(message: ActivateMessage): void {
-    this.#live = true;
+    this.#wasLive = true;
+    if (this.#phase === 'booting' || this.#phase === 'ready-sent') this.#enter('live');
     const failed: string[] = [];
     for (const listener of this.#listeners) {
       const err = listener.deferred.activate();
@@ -269,13 +280,13 @@ export class WorkerRuntime {
 
   /** Stop accepting, tell connections to go, keep running (see above). Acked once every listener is closed. */
   #onStandby(message: StandbyMessage): void {
-    if (!this.#live || this.#draining) {
-      const why = this.#draining ? 'draining' : 'not live yet';
+    if (this.#phase !== 'live' && this.#phase !== 'standby') {
+      const why = this.#phase === 'draining' ? 'draining' : 'not live yet';
       this.#channel.reply(message.seq, { error: { code: 'ERR_STANDBY', message: `cannot stand by: ${why}` } }).catch(() => {});
       return;
     }
-    if (!this.#standby) {
-      this.#standby = true;
+    if (this.#phase === 'live') {
+      this.#enter('standby');
       this.#updateHold();
       this.#spread.start();
       // Closing is immediate (no accept after close()); the connections finish in their own time.
@@ -286,15 +297,15 @@ export class WorkerRuntime {
 
   /** Accept again on every listener closed by `standby`, on handles asked anew from the master. */
   async #onResume(message: ResumeMessage): Promise<void> {
-    if (!this.#standby) {
-      const outcome = this.#live && !this.#draining
+    if (this.#phase !== 'standby') {
+      const outcome = this.#phase === 'live'
         ? { result: { listeners: this.#listeners.length } }
-        : { error: { code: 'ERR_RESUME', message: this.#draining ? 'cannot resume: draining' : 'cannot resume: not live yet' } };
+        : { error: { code: 'ERR_RESUME', message: this.#phase === 'draining' ? 'cannot resume: draining' : 'cannot resume: not live yet' } };
       this.#channel.reply(message.seq, outcome).catch(() => {});
       return;
     }
     this.#pendingListens++; // holds the process until the handles are back
-    this.#standby = false;
+    this.#enter('live');
     this.#spread.reset();
     const listeners = [...this.#listeners];
     for (const l of listeners) {
@@ -318,19 +329,19 @@ export class WorkerRuntime {
   async #relisten(listener: Listener): Promise<void> {
     if ((listener.server as Internals)._handle) {
       // Set up during the standby (held back then): accept now.
-      if (!listener.deferred.active && !this.#draining) this.#activateOne(listener);
+      if (!listener.deferred.active && this.#phase !== 'draining') this.#activateOne(listener);
       return;
     }
     const { handle } = await this.#channel.request({ type: 'listen', address: listener.address }, LISTEN_TIMEOUT_MS);
     if (!handle || typeof (handle as { listen?: unknown }).listen !== 'function') throw new Error('master sent no handle');
     listener.deferred = setUpHandle(listener.server, listener.address, handle, listener.backlog);
-    if (this.#draining) void this.#stopAccepting(listener); // a drain came while we asked
+    if (this.#phase === 'draining') void this.#stopAccepting(listener); // a drain came while we asked
     else this.#activateOne(listener);
   }
 
   #masterGone(): void {
     // Not yet live: nothing was accepted, so nothing is lost by leaving now.
-    if (!this.#live) this.#exit(1);
+    if (!this.#wasLive) this.#leave(1);
     else void this.#drain('master-gone', this.info.drainTimeoutMs);
   }
 
@@ -350,13 +361,12 @@ export class WorkerRuntime {
   }
 
   async #drain(reason: string, timeoutMs: number): Promise<void> {
-    if (this.#draining) return;
-    this.#draining = true;
-    this.#standby = false; // a standby worker finishes its drain: hooks, exit
+    if (this.#phase === 'draining' || this.#phase === 'exited') return;
+    this.#enter('draining'); // a standby worker finishes its drain too: hooks, exit
     const started = Date.now();
     this.#spread.start(started);
     // Our own deadline, for when the master is gone and cannot escalate.
-    setTimeout(() => this.#exit(1), timeoutMs + 1_000).unref();
+    setTimeout(() => this.#leave(1), timeoutMs + 1_000).unref();
     const idle = Promise.all([...this.#listeners].map((l) => this.#stopAccepting(l))).then(() => {});
     const hooks = this.#hooks.map((hook) => Promise.resolve().then(() => hook({ reason, idle })));
     const results = await Promise.allSettled(hooks);
@@ -365,7 +375,12 @@ export class WorkerRuntime {
     // A last beat, written before the exit: the requests counted since the
     // previous one still reach the master's total (--metrics).
     if (this.info.heartbeatMs > 0) await this.heartbeat();
-    this.#exit(0);
+    this.#leave(0);
+  }
+
+  #leave(code: number): void {
+    if (this.#phase !== 'exited') this.#enter('exited');
+    this.#exit(code);
   }
 }
 

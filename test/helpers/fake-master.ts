@@ -11,7 +11,7 @@ import { ENV } from '../../src/ipc/env.js';
 import { Channel } from '../../src/ipc/channel.js';
 import type { Reply } from '../../src/ipc/envelope.js';
 import { type HeartbeatMessage, type ToMaster, parseToMaster } from '../../src/ipc/to-master.js';
-import type { ToWorker } from '../../src/ipc/to-worker.js';
+import { IS_WORKER_RESULT_OF, type ToWorker, type WorkerResultOf } from '../../src/ipc/to-worker.js';
 import type { ListenAddress } from '../../src/ipc/address.js';
 import { type Bound, bindAddress } from '../../src/master/sockets/bind.js';
 import { ROOT } from './master.js';
@@ -24,7 +24,7 @@ export interface FakeMasterRun {
   readonly proc: ChildProcess;
   readonly pid: number;
   readonly port: number;
-  readonly channel: Channel<ToWorker, Exclude<ToMaster, Reply>>;
+  readonly channel: Channel<ToWorker, Exclude<ToMaster, Reply>, WorkerResultOf>;
   readonly heartbeats: Array<{ readonly at: number; readonly message: HeartbeatMessage }>;
   readonly listens: ListenAddress[];
   /** Lines the app wrote, stdout and stderr together. */
@@ -66,9 +66,10 @@ export async function forkWithFakeMaster(script: string, env: Record<string, str
     proc.once('exit', (code, signal) => reject(new Error(`worker exited (${code ?? signal}) before ready:\n${lines.join('\n')}`)));
   });
   ready.catch(() => {});
-  const channel: Channel<ToWorker, Exclude<ToMaster, Reply>> = new Channel(proc, {
+  const channel: Channel<ToWorker, Exclude<ToMaster, Reply>, WorkerResultOf> = new Channel(proc, {
     clock: systemClock,
     parse: parseToMaster,
+    results: IS_WORKER_RESULT_OF,
     handlers: {
       listen: (m) => {
         listens.push(m.address);

@@ -134,7 +134,7 @@ describe('where the control socket goes', () => {
       const master = startMaster(baseArgs(app.script, '--name', name), { env: { XDG_RUNTIME_DIR: runtime } });
       await master.waitFor('master.ready');
       const skipped = await master.waitFor('control.dir-skipped');
-      expect(skipped).toMatchObject({ dir: join(runtime, 'overseer'), reason: `${runtime} is owned by uid ${NOBODY}, not by uid 0` });
+      expect(skipped).toMatchObject({ dir: join(runtime, 'overseer'), message: `${runtime} is owned by uid ${NOBODY}, not by uid 0` });
       expect((await master.waitFor('control.listening')).path).toBe(`/run/overseer/${name}.sock`);
       expect(readdirSync(runtime)).toEqual([]);
       // The client passes over the same directory and finds the master.

@@ -12,7 +12,8 @@ import { controlDirProblem, ownDirProblem } from '../../ipc/trusted-dir.js';
 
 export interface SkippedDir {
   readonly dir: string;
-  readonly reason: string;
+  /** Why, as a sentence (trusted-dir.ts). */
+  readonly message: string;
 }
 
 export interface ControlChoice {
@@ -29,10 +30,10 @@ export function chooseControlPath(control: string | undefined, name: string, env
     const problem = controlDirProblem(dir, uid);
     const path = problem === undefined ? socketPathIn(dir.path, name) : undefined;
     if (path !== undefined) return { where: { path, dir }, skipped };
-    skipped.push({ dir: dir.path, reason: problem ?? 'a socket path in it would be over the unix limit' });
+    skipped.push({ dir: dir.path, message: problem ?? 'a socket path in it would be over the unix limit' });
   }
-  const reasons = skipped.map((s) => `${s.dir}: ${s.reason}`).join('; ');
-  throw new OverseerError('ERR_CONTROL', `no usable directory for the control socket (${reasons}); pass --control <path>`);
+  const why = skipped.map((s) => `${s.dir}: ${s.message}`).join('; ');
+  throw new OverseerError('ERR_CONTROL', `no usable directory for the control socket (${why}); pass --control <path>`);
 }
 
 /**

@@ -102,41 +102,43 @@ export function attachSdNotify(master: NotifySource, options: SdNotifyOptions): 
   const addresses = () => master.sockets.all.map((l) => formatAddress(l.address)).join(', ') || 'no address yet';
   const serving = (generation: number, workers: number) =>
     `serving generation ${generation} (${workers} worker${workers === 1 ? '' : 's'}) on ${addresses()}`;
-  let ready = false;
-  let reloading = false;
-  let stopping = false;
+  /**
+   * What systemd has been told, in one field: `starting` (no READY=1 yet),
+   * `ready`, `reloading` (RELOADING=1 sent, its READY=1 not yet), `stopping`
+   * (STOPPING=1 sent; final). starting → ready ⇄ reloading; any → stopping.
+   */
+  let told: 'starting' | 'ready' | 'reloading' | 'stopping' = 'starting';
 
   master.on('master.started', () => notify(status(`starting generation 1 on ${addresses()}`)));
   master.on('worker.restart-scheduled', (p) => {
-    if (!ready && !stopping) notify(status(`generation ${p.generation} not ready: worker in slot ${p.slot} failed ${p.failures} time(s), retrying in ${p.delayMs} ms`));
+    if (told === 'starting') notify(status(`generation ${p.generation} not ready: worker in slot ${p.slot} failed ${p.failures} time(s), retrying in ${p.delayMs} ms`));
   });
   master.on('master.ready', (p) => {
-    if (stopping) return;
-    ready = true;
-    reloading = false;
+    if (told === 'stopping') return;
+    told = 'ready';
     notify('READY=1', status(serving(p.generation, p.pids.length)));
   });
   master.on('upgrade.started', (p) => {
-    if (!ready || stopping) return;
-    reloading = true;
+    if (told !== 'ready' && told !== 'reloading') return;
+    told = 'reloading';
     notify('RELOADING=1', `MONOTONIC_USEC=${monotonicUsec()}`, status(`upgrading to generation ${p.generation}`));
   });
   master.on('upgrade.succeeded', (p) => {
-    if (!reloading || stopping) return; // before the first READY=1, master.ready follows
-    reloading = false;
+    if (told !== 'reloading') return; // before the first READY=1, master.ready follows
+    told = 'ready';
     notify('READY=1', status(serving(p.generation, p.pids.length)));
   });
   master.on('upgrade.failed', (p) => {
-    if (stopping) return;
+    if (told === 'stopping') return;
     const current = master.currentGeneration;
-    const text = `upgrade to generation ${p.generation ?? '?'} failed (${p.reason}); ${ready && current !== undefined ? `serving generation ${current}` : 'no generation ready yet'}`;
-    if (!reloading) return notify(status(text));
-    reloading = false;
+    const text = `upgrade to generation ${p.generation ?? '?'} failed (${p.reason}); ${told !== 'starting' && current !== undefined ? `serving generation ${current}` : 'no generation ready yet'}`;
+    if (told !== 'reloading') return notify(status(text));
+    told = 'ready';
     notify('READY=1', status(text));
   });
   master.on('master.stopping', (p) => {
-    if (stopping) return notify(status(`stopping (${p.reason}, at once)`));
-    stopping = true;
+    if (told === 'stopping') return notify(status(`stopping (${p.reason}, at once)`));
+    told = 'stopping';
     notify('STOPPING=1', status(`stopping (${p.reason})`));
   });
 

@@ -13,7 +13,7 @@ import type { Reply } from '../../ipc/envelope.js';
 import type { DrainingMessage, ListenRequest, OwnListenVia, OwnListenerMessage, ReadyMessage, ToMaster } from '../../ipc/to-master.js';
 import { parseToMaster } from '../../ipc/to-master.js';
 import { refuseHandles } from '../../ipc/refuse-handles.js';
-import type { DrainReason, ToWorker } from '../../ipc/to-worker.js';
+import { type DrainReason, IS_WORKER_RESULT_OF, type ToWorker, type WorkerResultOf } from '../../ipc/to-worker.js';
 import { OverseerError, systemCode } from '../../errors.js';
 import type { Clock } from '../../clock.js';
 import type { WorkerFacts } from '../events.js';
@@ -92,7 +92,7 @@ export class WorkerHandle extends EventEmitter<WorkerHandleEvents> {
   #state: WorkerState = 'starting';
   readonly #proc: WorkerProcess;
   readonly #deps: WorkerHandleDeps;
-  readonly #channel: Channel<ToWorker, Exclude<ToMaster, Reply>>;
+  readonly #channel: Channel<ToWorker, Exclude<ToMaster, Reply>, WorkerResultOf>;
   readonly #timers: Array<() => void> = [];
   readonly #output: WorkerOutput;
   #forced: ExitInfo['forced'];
@@ -111,6 +111,7 @@ export class WorkerHandle extends EventEmitter<WorkerHandleEvents> {
     this.#channel = new Channel(proc, {
       clock: deps.clock,
       parse: parseToMaster,
+      results: IS_WORKER_RESULT_OF,
       handlers: {
         listen: (message) => this.#onListen(message),
         ready: (message) => this.#onReady(message),

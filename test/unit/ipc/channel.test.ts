@@ -1,10 +1,10 @@
 import { EventEmitter } from 'node:events';
 import { systemClock } from '../../../src/clock.js';
 import { describe, expect, it, vi } from 'vitest';
-import { Channel, type Port } from '../../../src/ipc/channel.js';
+import { Channel, type Port, type ResultGuards, type ResultMap } from '../../../src/ipc/channel.js';
 import type { Reply } from '../../../src/ipc/envelope.js';
-import { type ToMaster, parseToMaster } from '../../../src/ipc/to-master.js';
-import { type ToWorker, parseToWorker } from '../../../src/ipc/to-worker.js';
+import { IS_MASTER_RESULT_OF, type ToMaster, parseToMaster } from '../../../src/ipc/to-master.js';
+import { IS_WORKER_RESULT_OF, type ToWorker, parseToWorker } from '../../../src/ipc/to-worker.js';
 import { flush } from '../../helpers/fakes.js';
 
 // A regression here shows up as a promise that never settles: fail in seconds, not at the global 60 s.
@@ -41,12 +41,20 @@ function pipe(): [FakePort, FakePort] {
   return [a, b];
 }
 
-function sides(workerActivate: (seq: number, reply: Channel<ToMaster, Exclude<ToWorker, Reply>>) => void = () => {}) {
+/** Results as the channel's own tests use them: any value, so correlation is tested apart from the protocol's guards. */
+const anyResult = (_value: unknown): _value is unknown => true;
+const ANY_RESULT: ResultGuards<ResultMap<ToWorker>> = { activate: anyResult, standby: anyResult, resume: anyResult };
+
+function sides(
+  workerActivate: (seq: number, reply: Channel<ToMaster, Exclude<ToWorker, Reply>>) => void = () => {},
+  results: ResultGuards<ResultMap<ToWorker>> = ANY_RESULT,
+) {
   const [masterPort, workerPort] = pipe();
   const heard = { invalid: [] as unknown[], foreign: [] as Array<[unknown, unknown]>, disconnects: 0, drains: [] as unknown[] };
   const master: Channel<ToWorker, Exclude<ToMaster, Reply>> = new Channel(masterPort, {
     clock: systemClock,
     parse: parseToMaster,
+    results,
     handlers: {
       listen: (m, handle) => void master.reply(m.seq, { result: m.address }, handle),
       ready: () => {},
@@ -61,6 +69,7 @@ function sides(workerActivate: (seq: number, reply: Channel<ToMaster, Exclude<To
   const worker: Channel<ToMaster, Exclude<ToWorker, Reply>> = new Channel(workerPort, {
     clock: systemClock,
     parse: parseToWorker,
+    results: IS_MASTER_RESULT_OF,
     handlers: { activate: (m) => workerActivate(m.seq, worker), drain: (m) => heard.drains.push(m), standby: () => {}, resume: () => {} },
     onInvalid: () => {},
     onForeign: () => {},
@@ -98,6 +107,22 @@ describe('Channel request/reply', () => {
   it('rejects with ERR_IPC_REMOTE when the peer answers with an error', async () => {
     const { master } = sides((seq, worker) => void worker.reply(seq, { error: { code: 'EBUSY', message: 'not now' } }));
     await expect(master.request({ type: 'activate' }, 1_000)).rejects.toMatchObject({ code: 'ERR_IPC_REMOTE', message: 'not now' });
+  });
+});
+
+describe('Channel reply results (the request→reply map)', () => {
+  it('resolves with a result that passes its request type\'s guard', async () => {
+    const { master } = sides((seq, worker) => void worker.reply(seq, { result: { listeners: 2 } }), IS_WORKER_RESULT_OF);
+    const { value } = await master.request({ type: 'activate' }, 1_000);
+    expect(value).toEqual({ listeners: 2 });
+  });
+
+  it('rejects with ERR_IPC_REPLY, naming the request, when the result fails its guard', async () => {
+    const { master } = sides((seq, worker) => void worker.reply(seq, { result: { listeners: 'many' } }), IS_WORKER_RESULT_OF);
+    await expect(master.request({ type: 'activate' }, 1_000)).rejects.toMatchObject({
+      code: 'ERR_IPC_REPLY',
+      message: `malformed reply to 'activate': {"listeners":"many"}`,
+    });
   });
 });
 

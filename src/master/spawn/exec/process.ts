@@ -30,6 +30,7 @@ import { PROTOCOL_VERSION } from '../../../ipc/envelope.js';
 import { type ToWorker, parseToWorker } from '../../../ipc/to-worker.js';
 import type { Clock } from '../../../clock.js';
 import type { WorkerProcess } from '../spawner.js';
+import { type ExecPhase, IllegalExecTransition, canTransition } from './phase.js';
 
 /** What the adapter uses of the spawned child. */
 export interface ExecChild {
@@ -59,15 +60,14 @@ export class ExecProcess extends EventEmitter implements WorkerProcess {
   readonly pid: number | undefined;
   readonly stdout: Readable | null;
   readonly stderr: Readable | null;
-  #connected: boolean;
+  /** Changed only by `#enter()` (phase.ts). */
+  #phase: ExecPhase;
   readonly #child: ExecChild;
   readonly #options: ExecProcessOptions;
   readonly #pendingListens = new Set<number>();
   readonly #cancels: Array<() => void> = [];
-  #listensSent = false;
+  /** `READY=1` (or the ready delay) came: a fact, which may precede the `listen` replies. */
   #readySignalled = false;
-  #readySent = false;
-  #draining = false;
   #line = '';
 
   constructor(child: ExecChild, options: ExecProcessOptions) {
@@ -78,7 +78,7 @@ export class ExecProcess extends EventEmitter implements WorkerProcess {
     this.stdout = child.stdout;
     this.stderr = child.stderr;
     // No pid: the spawn failed, and 'error' follows.
-    this.#connected = child.pid !== undefined;
+    this.#phase = child.pid === undefined ? 'exited' : 'starting';
     child.on('exit', (code, signal) => {
       this.#disconnect();
       this.emit('exit', code, signal);
@@ -87,7 +87,7 @@ export class ExecProcess extends EventEmitter implements WorkerProcess {
       if (this.pid === undefined) this.#disconnect();
       this.emit('error', error);
     });
-    if (!this.#connected) return;
+    if (this.#phase === 'exited') return;
     const ready = options.ready;
     if (ready) {
       ready.setEncoding('utf8');
@@ -100,19 +100,24 @@ export class ExecProcess extends EventEmitter implements WorkerProcess {
   }
 
   get connected(): boolean {
-    return this.#connected;
+    return this.#phase !== 'exited';
+  }
+
+  #enter(phase: ExecPhase): void {
+    if (!canTransition(this.#phase, phase)) throw new IllegalExecTransition(this.#phase, phase);
+    this.#phase = phase;
   }
 
   /** The master → worker direction: translated here, asynchronously, as an IPC delivery would be. */
   send(message: unknown, _handle?: unknown, _options?: object, callback?: (error: Error | null) => void): boolean {
-    if (!this.#connected) {
+    if (!this.connected) {
       const error = new IpcError('ERR_IPC_CLOSED', `program ${this.pid ?? '(not started)'} has exited`);
       process.nextTick(() => callback?.(error));
       return false;
     }
     process.nextTick(() => {
       callback?.(null);
-      if (this.#connected) this.#receive(message);
+      if (this.connected) this.#receive(message);
     });
     return true;
   }
@@ -150,13 +155,13 @@ export class ExecProcess extends EventEmitter implements WorkerProcess {
   }
 
   #requestListens(): void {
-    if (!this.#connected) return;
+    if (this.#phase !== 'starting') return;
     this.#options.addresses.forEach((address, index) => {
       const seq = index + 1;
       this.#pendingListens.add(seq);
       this.#toMaster({ type: 'listen', seq, address });
     });
-    this.#listensSent = true;
+    this.#enter('awaiting-ready');
     this.#maybeReady();
   }
 
@@ -181,14 +186,14 @@ export class ExecProcess extends EventEmitter implements WorkerProcess {
   }
 
   #maybeReady(): void {
-    if (this.#readySent || !this.#readySignalled || !this.#listensSent || this.#pendingListens.size > 0 || !this.#connected) return;
-    this.#readySent = true;
+    if (this.#phase !== 'awaiting-ready' || !this.#readySignalled || this.#pendingListens.size > 0) return;
+    this.#enter('ready-sent');
     this.#toMaster({ type: 'ready', listeners: [...this.#options.addresses] });
   }
 
   #drain(timeoutMs: number): void {
-    if (this.#draining) return;
-    this.#draining = true;
+    if (this.#phase === 'draining' || this.#phase === 'exited') return;
+    this.#enter('draining');
     this.kill('SIGTERM');
     this.#cancels.push(this.#options.clock.setTimeout(() => this.kill('SIGKILL'), timeoutMs));
   }
@@ -203,8 +208,8 @@ export class ExecProcess extends EventEmitter implements WorkerProcess {
   }
 
   #disconnect(): void {
-    if (!this.#connected) return;
-    this.#connected = false;
+    if (this.#phase === 'exited') return;
+    this.#enter('exited');
     for (const cancel of this.#cancels.splice(0)) cancel();
     this.#pendingListens.clear();
     // A process the program started may hold the pipe open; it is no concern of ours now.
