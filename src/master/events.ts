@@ -45,6 +45,12 @@ export interface MasterEvents {
   'worker.message': [WorkerFacts & { kind: 'invalid' | 'foreign'; value: unknown }];
   /** The worker sent the master a handle (`handleType`: Node's name for it); the master closed it unused. */
   'worker.handle-refused': [WorkerFacts & { handleType: string }];
+  /** A live worker sent no heartbeat for `silentMs` (>= `--hang-timeout`): a replacement is brought up, then it is SIGKILLed (health/healer.ts). */
+  'worker.hung': [WorkerFacts & { reason: 'hang'; silentMs: number }];
+  /** A live worker stayed above `--max-memory`; its recycle starts now (one at a time): a replacement, then a drain. */
+  'worker.recycling': [WorkerFacts & { reason: 'memory'; rssBytes: number; limitBytes: number }];
+  /** Its replacement is live and the worker drains. */
+  'worker.recycled': [WorkerFacts & { reason: 'memory'; rssBytes: number; limitBytes: number }];
   'upgrade.started': [{ generation: number; trigger: string }];
   'upgrade.coalesced': [{ trigger: string }];
   'upgrade.succeeded': [{ generation: number; previous: number | undefined; pids: (number | undefined)[]; durationMs: number }];

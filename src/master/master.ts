@@ -34,6 +34,7 @@ import type { Spawner } from './spawn/spawner.js';
 import { masterStatus } from './status.js';
 import { runUpgrade } from './generations/run-upgrade.js';
 import { followWorker } from './workers/follow.js';
+import { Healer, type HealerOptions } from './health/healer.js';
 import { WorkerHandle } from './workers/worker-handle.js';
 import { workerSpec } from './spawn/worker-env.js';
 
@@ -52,6 +53,8 @@ export interface MasterDeps {
   readonly inherited?: readonly InheritedSocket[];
   /** The control socket's path, recorded beside the PID file (src/ipc/control-record.ts). */
   readonly controlPath?: string;
+  /** Self-healing seams (RSS reader, jitter, sample interval) for tests. */
+  readonly health?: HealerOptions;
 }
 
 export class Master extends EventEmitter<MasterEvents> {
@@ -67,6 +70,7 @@ export class Master extends EventEmitter<MasterEvents> {
   #workerSeq = 0;
   #current: Generation | undefined;
   readonly #upgrades: UpgradeQueue;
+  readonly #healer: Healer;
   #stopped: Promise<void> | undefined;
   #announcedReady = false;
   #startedAt: number | undefined;
@@ -88,6 +92,7 @@ export class Master extends EventEmitter<MasterEvents> {
       slotLive: (generation) => this.#announceReadyOnce(generation),
       respawned: (killed, signal, replacement) => this.emit('worker.respawned', { ...killed.facts, signal, replacementPid: replacement.pid }),
     };
+    this.#healer = new Healer(this.#context, deps.health);
     this.#upgrades = new UpgradeQueue({
       run: (trigger) => this.#upgradeOnce(trigger),
       coalesced: (trigger) => this.emit('upgrade.coalesced', { trigger }),
@@ -121,6 +126,11 @@ export class Master extends EventEmitter<MasterEvents> {
 
   get upgrading(): boolean {
     return this.#upgrades.busy;
+  }
+
+  /** The last RSS sampled for `worker` by `--max-memory`, in bytes. */
+  sampledRss(worker: WorkerHandle): number | undefined {
+    return this.#healer.rss(worker);
   }
 
   get lastUpgrade(): LastUpgrade | undefined {
@@ -205,6 +215,7 @@ export class Master extends EventEmitter<MasterEvents> {
     this.#state = 'stopping';
     this.emit('master.stopping', { reason, graceful });
     this.#stopController.abort();
+    this.#healer.close();
     this.#upgrades.cancelFollowUp(stoppingResult('master is stopping'));
     this.#stopped = (async () => {
       await this.#upgrades.idle();
@@ -248,7 +259,12 @@ export class Master extends EventEmitter<MasterEvents> {
     });
     slot.worker = worker;
     this.#workers.add(worker);
-    followWorker(worker, generation, slot, { ctx: this.#context, announced: this.#announcedListeners, gone: (w) => this.#workers.delete(w) });
+    followWorker(worker, generation, slot, {
+      ctx: this.#context,
+      announced: this.#announcedListeners,
+      gone: (w) => this.#workers.delete(w),
+      watch: (w, g, s) => this.#healer.follow(w, g, s),
+    });
     this.emit('worker.spawned', { ...worker.facts, script: spec.script, cwd: spec.cwd });
     return worker;
   }
