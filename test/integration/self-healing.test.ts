@@ -1,0 +1,72 @@
+/**
+ * Self-healing under continuous keep-alive + new-connection load (real
+ * master, real workers, bench/load-client.mjs):
+ * - a worker whose event loop blocks forever is reported `worker.hung`
+ *   within --hang-timeout + 1 s, replaced, then killed; the only requests
+ *   that fail are those the hung worker had accepted (at most one per load
+ *   connection), with 2 workers and with 1 (new connections wait in the
+ *   master's backlog for the replacement);
+ * - a worker that grows past --max-memory is recycled (replacement first,
+ *   then a drain) several times in a row, one at a time, with 0 failed requests.
+ */
+import http from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { startLoad } from '../helpers/load.js';
+import { type MasterRun, ROOT, baseArgs, startMaster } from '../helpers/master.js';
+import { isAlive } from '../helpers/processes.js';
+
+const APP = `${ROOT}test/fixtures/self-heal-app.cjs`;
+const KEEPALIVE = 4;
+const FRESH = 2;
+
+/** One GET on a fresh connection; resolves with the pid that answered. */
+function hit(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    http.get(url, { agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(Number(res.headers['x-pid'])));
+      res.on('error', reject);
+    }).on('error', reject);
+  });
+}
+
+async function hangOne(workers: number): Promise<void> {
+  const master = startMaster(baseArgs(APP, '--workers', String(workers), '--hang-timeout', '1000'));
+  const ready = await master.waitFor('master.ready');
+  const url = await master.url();
+  const load = await startLoad(url, { keepalive: KEEPALIVE, fresh: FRESH });
+  await load.waitForVersion('v1', { minCount: 50 });
+
+  const hungPid = await hit(`${url}hang`);
+  const blockedAt = Date.now();
+  const hung = await master.waitFor('worker.hung', (e) => e.pid === hungPid, { timeoutMs: 10_000 });
+  const detectedMs = Date.now() - blockedAt;
+  expect(hung.silentMs as number).toBeGreaterThanOrEqual(1000);
+  expect(hung.silentMs as number).toBeLessThanOrEqual(2000);
+  const replacement = await master.waitFor('worker.live', (e) => !(ready.pids as number[]).includes(e.pid!), { timeoutMs: 10_000 });
+  expect(replacement.slot).toBe(hung.slot);
+  await expect.poll(() => isAlive(hungPid), { timeout: 5_000 }).toBe(false);
+  const exited = await master.waitFor('worker.exited', (e) => e.pid === hungPid);
+  expect(exited).toMatchObject({ signal: 'SIGKILL', expected: true });
+  // The replacement serves (with 1 worker: everything that waited in the backlog, too).
+  await load.waitForVersion('v1', { minCount: 50 });
+  const report = await load.stop();
+
+  expect(master.count('worker.hung')).toBe(1);
+  expect(master.count('worker.restart-scheduled')).toBe(0);
+  expect(report.failuresByKind.ECONNREFUSED).toBeUndefined();
+  // Only requests the hung worker had accepted fail: at most one per load connection in flight.
+  expect(report.failed).toBeLessThanOrEqual(KEEPALIVE + FRESH);
+  console.log(`hang (${workers} worker(s)): detected after ${detectedMs} ms (silent ${hung.silentMs} ms), ${report.failed} failed of ${report.total}`, report.failuresByKind);
+  await stop(master);
+}
+
+async function stop(master: MasterRun): Promise<void> {
+  process.kill(master.pid, 'SIGTERM');
+  expect((await master.exited).code).toBe(0);
+}
+
+describe('hung workers (--hang-timeout)', () => {
+  it('2 workers: the hung one is reported, replaced, then killed; the other serves throughout', () => hangOne(2), 60_000);
+  it('1 worker: new connections wait in the backlog and are served by the replacement', () => hangOne(1), 60_000);
+});
