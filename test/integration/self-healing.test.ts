@@ -70,3 +70,35 @@ describe('hung workers (--hang-timeout)', () => {
   it('2 workers: the hung one is reported, replaced, then killed; the other serves throughout', () => hangOne(2), 60_000);
   it('1 worker: new connections wait in the backlog and are served by the replacement', () => hangOne(1), 60_000);
 });
+
+describe('leaking workers (--max-memory)', () => {
+  it('recycles the workers that grew, one at a time, replacement first, with 0 failed requests', async () => {
+    const master = startMaster(baseArgs(APP, '--workers', '2', '--max-memory', '64M'));
+    const ready = await master.waitFor('master.ready');
+    const url = await master.url();
+    const load = await startLoad(url, { keepalive: KEEPALIVE, fresh: FRESH });
+    await load.waitForVersion('v1', { minCount: 50 });
+
+    // Both workers grow past the limit (each fresh connection lands on either).
+    const grown = new Set<number>();
+    for (let i = 0; i < 40 && grown.size < 2; i++) grown.add(await hit(`${url}grow?mb=48`));
+    expect([...grown].sort()).toEqual([...(ready.pids as number[])].sort());
+    for (const pid of grown) await master.waitFor('worker.recycled', (e) => e.pid === pid, { timeoutMs: 30_000 });
+    await load.waitForVersion('v1', { minCount: 50 });
+    const report = await load.stop();
+
+    const first = ready.pids as number[];
+    const story = master.events.filter((e) =>
+      ['worker.recycling', 'worker.recycled', 'drain.started'].includes(e.event) || (e.event === 'worker.live' && !first.includes(e.pid!)));
+    // One at a time: recycling, its replacement live, the old one drains; only then the next.
+    const one = ['worker.recycling', 'worker.live', 'drain.started', 'worker.recycled'];
+    expect(story.map((e) => e.event)).toEqual([...one, ...one]);
+    for (const e of master.events.filter((x) => x.event === 'worker.recycled')) {
+      expect(e).toMatchObject({ reason: 'memory', limitBytes: 64 * 1024 ** 2 });
+      expect(e.rssBytes as number).toBeGreaterThan(64 * 1024 ** 2);
+    }
+    expect(report.failed).toBe(0);
+    console.log(`recycle: 2 recycles, ${report.failed} failed of ${report.total}`);
+    await stop(master);
+  }, 90_000);
+});
