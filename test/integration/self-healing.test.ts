@@ -78,6 +78,8 @@ describe('leaking workers (--max-memory)', () => {
     const url = await master.url();
     const load = await startLoad(url, { keepalive: KEEPALIVE, fresh: FRESH });
     await load.waitForVersion('v1', { minCount: 50 });
+    const status = await master.cli(['status']);
+    expect(status.stdout.match(/rss \d+\.\d MB \/ 64\.0 MB limit/g)).toHaveLength(2); // each worker's RSS and the limit
 
     // Both workers grow past the limit (each fresh connection lands on either).
     const grown = new Set<number>();
