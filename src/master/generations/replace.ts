@@ -37,7 +37,7 @@ export async function replaceWorker(ctx: MasterContext, generation: Generation, 
     takeOut(ctx, old, mode);
     return true;
   }
-  if (outcome.reason !== 'stopping') {
+  if (outcome.reason !== 'stopping' && inService()) { // a retirement that killed the replacement is no failed start
     const { reason, message, worker, code, signal } = outcome;
     const who = worker?.facts ?? { workerId: 0, generation: generation.number, slot: slot.index, pid: undefined };
     ctx.emit('worker.start-failed', { ...who, reason, message, ...(code === undefined ? {} : { code }), ...(signal === undefined ? {} : { signal }) });
