@@ -64,6 +64,52 @@ describe('Master: hung workers', () => {
     expect(h.named('worker.restart-scheduled')).toHaveLength(1);
   });
 
+  it('a starting worker is not watched (its ready deadline covers it)', async () => {
+    const h = harness({ hangTimeout: 200, readyTimeout: 5_000 });
+    await h.master.start();
+    h.clock.advance(1_000);
+    expect(h.named('worker.hung')).toEqual([]);
+  });
+
+  it('hung during an upgrade: the upgrade retires its generation, the replacement is dismissed and the hung one killed', async () => {
+    const h = harness({ hangTimeout: 1000 });
+    const [first] = await startLive(h);
+    h.clock.advance(1250);
+    expect(h.named('worker.hung')).toHaveLength(1);
+    const replacement = h.spawner.proc(1);
+    const upgraded = h.master.upgrade('test');
+    await h.spawner.waitForSpawn(2);
+    h.spawner.proc(2).ready();
+    expect(await upgraded).toMatchObject({ ok: true, generation: 2 });
+    expect(replacement.signals).toEqual(['SIGKILL']); // not live yet: accepted nothing
+    await flush();
+    await new Promise((resolve) => setImmediate(resolve));
+    await flush();
+    expect(first!.signals).toContain('SIGKILL');
+    expect(h.named('worker.start-failed')).toEqual([]);
+    h.clock.advance(TIMINGS.restartDelayMax);
+    expect(h.named('worker.restart-scheduled')).toEqual([]);
+    expect(h.spawner.procs).toHaveLength(3);
+  });
+
+  it('hung while the master stops: the replacement is abandoned and the hung worker killed, and the stop completes', async () => {
+    const h = harness({ hangTimeout: 1000 });
+    const [first] = await startLive(h);
+    h.clock.advance(1250);
+    expect(h.named('worker.hung')).toHaveLength(1);
+    const stopped = h.master.stop();
+    await flush();
+    await new Promise((resolve) => setImmediate(resolve));
+    await flush();
+    expect(first!.signals).toContain('SIGKILL');
+    expect(h.spawner.proc(1).signals).toContain('SIGKILL');
+    await new Promise((resolve) => setImmediate(resolve));
+    h.clock.advance(1_000);
+    await stopped;
+    expect(h.master.state).toBe('stopped');
+    expect(h.named('worker.restart-scheduled')).toEqual([]);
+  });
+
   it('a draining worker is not watched', async () => {
     const h = harness({ hangTimeout: 1000 });
     const [first] = await startLive(h);
@@ -105,5 +151,28 @@ describe('Master: leaking workers', () => {
     expect(h.named('worker.recycling').map((e) => e.pid)).toEqual([1000, 1001]);
     const names = h.events.map((e) => e.name).filter((n) => n === 'worker.recycling' || n === 'worker.recycled');
     expect(names).toEqual(['worker.recycling', 'worker.recycled', 'worker.recycling']);
+  });
+
+  it('a recycle whose replacement fails leaves the old worker serving in its slot (its crash is the slot\'s again)', async () => {
+    const h = harness({ hangTimeout: 0, maxMemory: '64M' }, { autoAck: true }, {
+      readRss: async () => 100 * 1024 ** 2, jitterMs: 0, random: () => 0, sampleMs: 1000,
+    });
+    const [first] = await startLive(h);
+    for (let i = 0; i < 2; i++) {
+      h.clock.advance(1000);
+      await flush();
+    }
+    h.clock.advance(0);
+    await flush();
+    expect(h.named('worker.recycling')).toHaveLength(1);
+    const failed = nextEvent(h.master, 'worker.start-failed');
+    h.spawner.proc(1).exit(1);
+    await failed;
+    await flush();
+    expect(first!.sentOf('drain')).toEqual([]);
+    expect(h.named('worker.recycled')).toEqual([]);
+    const scheduled = nextEvent(h.master, 'worker.restart-scheduled');
+    first!.exit(1);
+    expect(await scheduled).toMatchObject({ slot: 0 });
   });
 });
