@@ -55,6 +55,10 @@ export interface MasterEvents {
   'upgrade.coalesced': [{ trigger: string }];
   'upgrade.succeeded': [{ generation: number; previous: number | undefined; pids: (number | undefined)[]; durationMs: number }];
   'upgrade.failed': [Extract<UpgradeResult, { ok: false }>];
+  /** `--rollback-window`: the new generation is live; the old one stands by for `windowMs`. */
+  'upgrade.window': [{ generation: number; previous: number; windowMs: number }];
+  /** A worker of `generation` died or hung within the window: `current` (the old generation) serves again, `generation` is drained. */
+  'upgrade.rolled-back': [{ generation: number; current: number; message: string }];
   /** `reason`: 'upgrade', 'stop', or 'signal' (the worker was sent `signal` directly and drains on its own). */
   'drain.started': [WorkerFacts & { reason: string; signal?: string }];
   'drain.finished': [WorkerFacts & { durationMs: number; forced: string | undefined; code: number | null; signal: string | null }];

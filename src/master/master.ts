@@ -22,6 +22,7 @@ import type { MasterStatus } from '../ipc/control.js';
 import type { MasterEvents, UpgradeResult } from './events.js';
 import { type Generation, type Slot, createGeneration, isAllLive } from './generations/generation.js';
 import { retire } from './generations/retire.js';
+import { rollbackWindow } from './generations/rollback-window.js';
 import { Listeners } from './sockets/listeners.js';
 import type { MasterOptions } from './options/options.js';
 import type { Outlets } from './output/outlet.js';
@@ -73,6 +74,8 @@ export class Master extends EventEmitter<MasterEvents> {
   readonly #healer: Healer;
   #stopped: Promise<void> | undefined;
   #announcedReady = false;
+  /** Ends a running rollback window early (a new trigger). */
+  #endWindow: (() => void) | undefined;
   #startedAt: number | undefined;
 
   constructor(options: MasterOptions, deps: MasterDeps) {
@@ -95,7 +98,10 @@ export class Master extends EventEmitter<MasterEvents> {
     this.#healer = new Healer(this.#context, deps.health);
     this.#upgrades = new UpgradeQueue({
       run: (trigger) => this.#upgradeOnce(trigger),
-      coalesced: (trigger) => this.emit('upgrade.coalesced', { trigger }),
+      coalesced: (trigger) => {
+        this.emit('upgrade.coalesced', { trigger });
+        this.#endWindow?.(); // a new upgrade starts from the new generation (docs/upgrade.md)
+      },
       internalFailure: (result) => this.emit('upgrade.failed', result),
     });
     for (const stream of ['stdout', 'stderr'] as const) {
@@ -242,9 +248,52 @@ export class Master extends EventEmitter<MasterEvents> {
     this.#current = next;
     for (const slot of next.slots) if (slot.worker) this.emit('worker.live', slot.worker.facts);
     this.emit('upgrade.succeeded', { generation: next.number, previous: previous?.number, pids: [...result.pids], durationMs: result.durationMs });
+    if (previous && this.options.rollbackWindowMs > 0) {
+      this.#announceReadyOnce(next);
+      return this.#window(next, previous, result);
+    }
     if (previous) retire(this.#context, previous, 'upgrade');
     this.#announceReadyOnce(next);
     return result;
+  }
+
+  /**
+   * `--rollback-window`: the upgrade (and `overseer upgrade`) is settled when
+   * the window ends: `ok` if the new generation stayed up, `rolled-back` if
+   * the old one serves again. A trigger meanwhile ends the window (the old
+   * generation drains) and upgrades from the new generation.
+   */
+  async #window(next: Generation, previous: Generation, result: UpgradeResult): Promise<UpgradeResult> {
+    const started = this.#deps.clock.now();
+    const end = new AbortController();
+    this.#endWindow = () => end.abort();
+    this.emit('upgrade.window', { generation: next.number, previous: previous.number, windowMs: this.options.rollbackWindowMs });
+    const outcome = await rollbackWindow(this.#context, next, previous, {
+      end: end.signal,
+      watchFailures: (fail) => {
+        const onExit = (e: MasterEvents['worker.exited'][0]) => {
+          if (e.generation === next.number && !e.expected) fail(`worker ${e.pid} exited (${e.signal ? `signal ${e.signal}` : `code ${e.code}`}) within the rollback window`);
+        };
+        const onHung = (e: MasterEvents['worker.hung'][0]) => {
+          if (e.generation === next.number) fail(`worker ${e.pid} hung (no heartbeat for ${e.silentMs} ms) within the rollback window`);
+        };
+        this.on('worker.exited', onExit);
+        this.on('worker.hung', onHung);
+        return () => {
+          this.off('worker.exited', onExit);
+          this.off('worker.hung', onHung);
+        };
+      },
+    });
+    this.#endWindow = undefined;
+    if (!outcome.rolledBack) return result;
+    this.#current = previous;
+    const rolledBack = {
+      ok: false as const, generation: next.number, reason: 'rolled-back' as const, message: outcome.message,
+      durationMs: Math.round(result.durationMs + this.#deps.clock.now() - started),
+    };
+    this.emit('upgrade.rolled-back', { generation: next.number, current: previous.number, message: outcome.message });
+    return rolledBack;
   }
 
   /** Start one worker from the script as it is on disk now, and follow it. */

@@ -134,6 +134,10 @@ export function attachSdNotify(master: NotifySource, options: SdNotifyOptions): 
     reloading = false;
     notify('READY=1', status(text));
   });
+  master.on('upgrade.rolled-back', (p) => {
+    if (stopping) return;
+    notify(status(`upgrade to generation ${p.generation} rolled back (${p.message}); serving generation ${p.current}`));
+  });
   master.on('master.stopping', (p) => {
     if (stopping) return notify(status(`stopping (${p.reason}, at once)`));
     stopping = true;
