@@ -11,6 +11,7 @@
  */
 import http from 'node:http';
 import { describe, expect, it } from 'vitest';
+import { makeApp } from '../helpers/app.js';
 import { startLoad } from '../helpers/load.js';
 import { type MasterRun, ROOT, baseArgs, startMaster } from '../helpers/master.js';
 import { isAlive } from '../helpers/processes.js';
@@ -103,4 +104,37 @@ describe('leaking workers (--max-memory)', () => {
     console.log(`recycle: 2 recycles, ${report.failed} failed of ${report.total}`);
     await stop(master);
   }, 90_000);
+});
+
+describe('warm rollback (--rollback-window)', () => {
+  it('a release that crashes a second after ready: the old pids serve again, overseer upgrade exits 1 with the reason', async () => {
+    const app = makeApp('v1');
+    const master = startMaster(baseArgs(app.script, '--workers', '2', '--rollback-window', '5000'));
+    const ready = await master.waitFor('master.ready');
+    const oldPids = [...(ready.pids as number[])].sort();
+    const url = await master.url();
+    const load = await startLoad(url, { keepalive: KEEPALIVE, fresh: FRESH });
+    await load.waitForVersion('v1', { minCount: 50 });
+
+    app.deploy('v2', 'crash-after-ready');
+    const upgrade = await master.cli(['upgrade'], { timeoutMs: 30_000 });
+    expect(upgrade.code).toBe(1);
+    expect(upgrade.stderr).toMatch(/rolled-back: worker \d+ exited \(code 3\) within the rollback window; the old generation serves again/);
+    const rolledBack = await master.waitFor('upgrade.rolled-back');
+    expect(rolledBack).toMatchObject({ generation: 2, current: 1 });
+    expect(master.events.findIndex((e) => e.event === 'upgrade.window')).toBeLessThan(master.events.indexOf(rolledBack));
+    // The same processes serve again: no boot, no new pid.
+    const status = JSON.parse((await master.cli(['status', '--json'])).stdout) as { generation: number; workers: Array<{ pid: number }> };
+    expect(status.generation).toBe(1);
+    expect(status.workers.map((w) => w.pid).sort()).toEqual(oldPids);
+    await load.waitForVersion('v1', { minCount: 50 });
+    const report = await load.stop();
+    expect(report.versions.v2).toBeGreaterThan(0); // v2 did serve before it crashed
+    expect(report.failuresByKind.ECONNREFUSED).toBeUndefined();
+    // Only requests on the crashed workers may fail: at most one per load connection in flight.
+    expect(report.failed).toBeLessThanOrEqual(KEEPALIVE + FRESH);
+    for (const pid of oldPids) expect(isAlive(pid)).toBe(true);
+    console.log(`rollback: ${report.failed} failed of ${report.total}`, report.failuresByKind, report.versions);
+    await stop(master);
+  }, 60_000);
 });
