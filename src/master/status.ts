@@ -58,7 +58,9 @@ export function masterStatus(master: StatusSource, now: number): MasterStatus {
     listeners: master.sockets.all.map((l) => formatAddress(l.address)),
     generation: current,
     workers: workers.filter((w) => w.generation === current && w.state !== 'draining').map(describe),
-    starting: workers.filter((w) => current === undefined ? false : w.generation > current).map(describe),
+    // A newer generation that drains was rolled back (--rollback-window): it is listed as draining.
+    starting: workers.filter((w) => current !== undefined && w.generation > current && w.state !== 'draining').map(describe),
+    // Standby workers (--rollback-window) are listed here with their state.
     draining: workers.filter((w) => w.state === 'draining' || (current !== undefined && w.generation < current)).map(describe),
     upgrading: master.upgrading,
     lastUpgrade: last ?? null,
