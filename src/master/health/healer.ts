@@ -7,7 +7,8 @@
  * - memory-watch.ts: a live worker above `--max-memory` for two samples →
  *   through the recycle gate (one at a time, with jitter) → a replacement →
  *   the old one drains as in an upgrade → `worker.recycled`.
- * A worker is watched from live until it drains or exits.
+ * A worker is watched from live until it drains or exits (for hangs, also
+ * while it stands by for a rollback).
  */
 import type { MasterContext } from '../context.js';
 import type { Generation, Slot } from '../generations/generation.js';
@@ -69,6 +70,11 @@ export class Healer {
         this.#places.set(worker, { generation, slot });
         this.#hang.watch(worker);
         if (worker.pid !== undefined) this.#memory.watch(worker, worker.pid);
+      } else if (to === 'standby') {
+        // Still watched for hangs: a hung standby worker is killed (its generation is
+        // retired, so no replacement), and a rollback refills its slot instead of resuming it.
+        this.#memory.forget(worker);
+        this.#gate.cancel(worker);
       } else {
         this.#places.delete(worker);
         this.#hang.forget(worker);

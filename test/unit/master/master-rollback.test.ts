@@ -101,4 +101,25 @@ describe('Master: --rollback-window', () => {
     expect(await second).toMatchObject({ ok: true, generation: 3 });
     expect(fresh.sentOf('drain')).toHaveLength(1);
   });
+
+  it('a standby worker that hangs is killed, and a rollback refills its slot instead of resuming it', async () => {
+    const h = harness({ rollbackWindow: 5_000, hangTimeout: 1_000 });
+    const [old] = await startLive(h);
+    const { result, fresh } = await upgradeLive(h, old!);
+    for (let t = 0; t < 5; t++) {
+      h.clock.advance(250);
+      fresh.emitMessage({ ovs: 1, type: 'heartbeat', connections: 0, requests: 0 }); // the new one beats; the standby one is silent
+    }
+    await flush();
+    expect(h.named('worker.hung')).toMatchObject([{ generation: 1, pid: old!.pid }]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(old!.signals).toEqual(['SIGKILL']);
+    expect(h.named('upgrade.rolled-back')).toEqual([]);
+    fresh.exit(1);
+    const outcome = await result;
+    expect(outcome).toMatchObject({ ok: false, reason: 'rolled-back' });
+    expect(old!.sentOf('resume')).toEqual([]);
+    const refill = await h.spawner.waitForSpawn(2);
+    expect(refill.spec.env.OVERSEER_GENERATION).toBe('1');
+  });
 });
