@@ -31,8 +31,8 @@ function hit(url: string): Promise<number> {
   });
 }
 
-async function hangOne(workers: number): Promise<void> {
-  const master = startMaster(baseArgs(APP, '--workers', String(workers), '--hang-timeout', '1000'));
+async function hangOne(workers: number, ...extra: string[]): Promise<MasterRun> {
+  const master = startMaster(baseArgs(APP, '--workers', String(workers), '--hang-timeout', '1000', ...extra));
   const ready = await master.waitFor('master.ready');
   const url = await master.url();
   const load = await startLoad(url, { keepalive: KEEPALIVE, fresh: FRESH });
@@ -60,6 +60,7 @@ async function hangOne(workers: number): Promise<void> {
   expect(report.failed).toBeLessThanOrEqual(KEEPALIVE + FRESH);
   console.log(`hang (${workers} worker(s)): detected after ${detectedMs} ms (silent ${hung.silentMs} ms), ${report.failed} failed of ${report.total}`, report.failuresByKind);
   await stop(master);
+  return master;
 }
 
 async function stop(master: MasterRun): Promise<void> {
@@ -68,8 +69,16 @@ async function stop(master: MasterRun): Promise<void> {
 }
 
 describe('hung workers (--hang-timeout)', () => {
-  it('2 workers: the hung one is reported, replaced, then killed; the other serves throughout', () => hangOne(2), 60_000);
-  it('1 worker: new connections wait in the backlog and are served by the replacement', () => hangOne(1), 60_000);
+  it('2 workers: the hung one is reported, replaced, then killed; the other serves throughout', async () => {
+    await hangOne(2);
+  }, 60_000);
+  it('with --hang-stack the hung worker says where its loop is stuck before it is killed', async () => {
+    const master = await hangOne(2, '--hang-stack');
+    expect(master.stderr).toMatch(/event loop blocked for \d+ ms at: .*self-heal-app\.cjs/);
+  }, 60_000);
+  it('1 worker: new connections wait in the backlog and are served by the replacement', async () => {
+    await hangOne(1);
+  }, 60_000);
 });
 
 describe('leaking workers (--max-memory)', () => {
