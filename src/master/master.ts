@@ -268,23 +268,7 @@ export class Master extends EventEmitter<MasterEvents> {
     const end = new AbortController();
     this.#endWindow = () => end.abort();
     this.emit('upgrade.window', { generation: next.number, previous: previous.number, windowMs: this.options.rollbackWindowMs });
-    const outcome = await rollbackWindow(this.#context, next, previous, {
-      end: end.signal,
-      watchFailures: (fail) => {
-        const onExit = (e: MasterEvents['worker.exited'][0]) => {
-          if (e.generation === next.number && !e.expected) fail(`worker ${e.pid} exited (${e.signal ? `signal ${e.signal}` : `code ${e.code}`}) within the rollback window`);
-        };
-        const onHung = (e: MasterEvents['worker.hung'][0]) => {
-          if (e.generation === next.number) fail(`worker ${e.pid} hung (no heartbeat for ${e.silentMs} ms) within the rollback window`);
-        };
-        this.on('worker.exited', onExit);
-        this.on('worker.hung', onHung);
-        return () => {
-          this.off('worker.exited', onExit);
-          this.off('worker.hung', onHung);
-        };
-      },
-    });
+    const outcome = await rollbackWindow(this.#context, next, previous, { end: end.signal, events: this });
     this.#endWindow = undefined;
     if (!outcome.rolledBack) return result;
     this.#current = previous;

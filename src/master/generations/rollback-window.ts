@@ -16,7 +16,9 @@
  * worker that exits is not restarted; on a rollback a slot left without a
  * worker is filled again (restart.ts).
  */
+import type { EventEmitter } from 'node:events';
 import type { MasterContext } from '../context.js';
+import type { MasterEvents } from '../events.js';
 import type { Generation } from './generation.js';
 import { fillSlot } from './restart.js';
 import { retire } from './retire.js';
@@ -24,10 +26,26 @@ import { retire } from './retire.js';
 export type WindowEnd = { readonly rolledBack: false } | { readonly rolledBack: true; readonly message: string };
 
 export interface WindowHooks {
-  /** Calls `fail` when a worker of the new generation exits unexpectedly or hangs; returns an unsubscribe. */
-  readonly watchFailures: (fail: (message: string) => void) => () => void;
+  /** The master's events: a worker of the new generation that exits unexpectedly or hangs ends the window with a rollback. */
+  readonly events: EventEmitter<MasterEvents>;
   /** Ends the window early (without a rollback) when aborted. */
   readonly end: AbortSignal;
+}
+
+/** Calls `fail` when a worker of `generation` exits unexpectedly or is hung; returns the unsubscribe. */
+function watchFailures(events: EventEmitter<MasterEvents>, generation: number, fail: (message: string) => void): () => void {
+  const onExit = (e: MasterEvents['worker.exited'][0]) => {
+    if (e.generation === generation && !e.expected) fail(`worker ${e.pid} exited (${e.signal ? `signal ${e.signal}` : `code ${e.code}`}) within the rollback window`);
+  };
+  const onHung = (e: MasterEvents['worker.hung'][0]) => {
+    if (e.generation === generation) fail(`worker ${e.pid} hung (no heartbeat for ${e.silentMs} ms) within the rollback window`);
+  };
+  events.on('worker.exited', onExit);
+  events.on('worker.hung', onHung);
+  return () => {
+    events.off('worker.exited', onExit);
+    events.off('worker.hung', onHung);
+  };
 }
 
 export async function rollbackWindow(ctx: MasterContext, next: Generation, previous: Generation, hooks: WindowHooks): Promise<WindowEnd> {
@@ -39,7 +57,7 @@ export async function rollbackWindow(ctx: MasterContext, next: Generation, previ
   }
   const failure = await new Promise<string | undefined>((resolve) => {
     const cancelTimer = ctx.clock.setTimeout(() => done(undefined), ctx.options.rollbackWindowMs);
-    const unwatch = hooks.watchFailures((message) => done(message));
+    const unwatch = watchFailures(hooks.events, next.number, (message) => done(message));
     const onAbort = () => done(undefined);
     ctx.stopSignal.addEventListener('abort', onAbort);
     hooks.end.addEventListener('abort', onAbort);
