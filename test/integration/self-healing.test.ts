@@ -140,8 +140,9 @@ describe('warm rollback (--rollback-window)', () => {
     const report = await load.stop();
     expect(report.versions.v2).toBeGreaterThan(0); // v2 did serve before it crashed
     expect(report.failuresByKind.ECONNREFUSED).toBeUndefined();
-    // Only requests on the crashed workers may fail: at most one per load connection in flight.
-    expect(report.failed).toBeLessThanOrEqual(KEEPALIVE + FRESH);
+    // Only requests on the crashed workers may fail: at most one per load connection in flight at each of
+    // the two crashes (a connection that failed on one v2 worker may reconnect to the other before it dies).
+    expect(report.failed).toBeLessThanOrEqual(2 * (KEEPALIVE + FRESH));
     for (const pid of oldPids) expect(isAlive(pid)).toBe(true);
     console.log(`rollback: ${report.failed} failed of ${report.total}`, report.failuresByKind, report.versions);
     await stop(master);
