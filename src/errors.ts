@@ -47,11 +47,13 @@ export type UpgradeFailureReason =
   | 'missing-listeners'
   | 'spawn-failed'
   | 'stopping'
+  /** The new generation went live, then a worker of it died or hung within `--rollback-window`: the old one serves again. */
+  | 'rolled-back'
   /** A bug, e.g. an event listener that threw; the upgrade did not happen. */
   | 'internal-error';
 
 /** Why workers could not be brought into service (src/master/bring-up/bring-up.ts): every upgrade failure but a bug. */
-export type BringUpFailureReason = Exclude<UpgradeFailureReason, 'internal-error'>;
+export type BringUpFailureReason = Exclude<UpgradeFailureReason, 'internal-error' | 'rolled-back'>;
 
 /** An IPC request that got no reply in time, or whose channel closed. */
 export class IpcError extends OverseerError {}

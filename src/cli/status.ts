@@ -26,19 +26,21 @@ export function duration(ms: number): string {
   return `${Math.floor(s / 86400)}d${Math.floor((s % 86400) / 3600)}h`;
 }
 
-function worker(w: WorkerStatus): string {
-  return `  worker ${w.workerId}  pid ${w.pid ?? '-'}  gen ${w.generation}  ${w.state}  up ${duration(w.uptimeMs)}  restarts ${w.restarts}  rss ${mb(w.rssBytes)}`;
+function worker(w: WorkerStatus, limit: string): string {
+  return `  worker ${w.workerId}  pid ${w.pid ?? '-'}  gen ${w.generation}  ${w.state}  up ${duration(w.uptimeMs)}  restarts ${w.restarts}  rss ${mb(w.rssBytes)}${limit}`;
 }
 
 export function describeStatus(s: MasterStatus): string {
+  const limit = s.maxMemoryBytes === null ? '' : ` / ${mb(s.maxMemoryBytes)} limit`;
+  const row = (w: WorkerStatus) => worker(w, limit);
   const lines = [
     `${s.name}: master pid ${s.pid} (overseer ${s.version}), ${s.state} for ${duration(s.uptimeMs)}, rss ${mb(s.rssBytes)}`,
     `listening on ${s.listeners.join(', ') || '(nothing yet)'}`,
     `generation ${s.generation ?? '-'}: ${s.workers.length} worker${s.workers.length === 1 ? '' : 's'}`,
-    ...s.workers.map(worker),
+    ...s.workers.map(row),
   ];
-  if (s.starting.length > 0) lines.push(`starting (upgrade in progress):`, ...s.starting.map(worker));
-  if (s.draining.length > 0) lines.push('draining:', ...s.draining.map(worker));
+  if (s.starting.length > 0) lines.push(`starting (upgrade in progress):`, ...s.starting.map(row));
+  if (s.draining.length > 0) lines.push('draining:', ...s.draining.map(row));
   const last = s.lastUpgrade;
   if (!last) lines.push('last upgrade: none');
   else if (last.ok) lines.push(`last upgrade: generation ${last.generation} live after ${last.durationMs} ms (${last.trigger}, ${last.finishedAt})`);

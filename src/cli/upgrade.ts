@@ -76,7 +76,7 @@ export function describeOutcome(outcome: UpgradeOutcome): string {
     return `overseer: generation ${outcome.generation} is live after ${outcome.durationMs} ms (worker pids ${pids})\n`;
   }
   const what = outcome.generation === undefined ? 'upgrade' : `upgrade to generation ${outcome.generation}`;
-  const lines = [`overseer: ${what} failed after ${outcome.durationMs} ms: ${outcome.reason}: ${outcome.message}; the old generation keeps serving`];
+  const lines = [`overseer: ${what} failed after ${outcome.durationMs} ms: ${outcome.reason}: ${outcome.message}; the old generation ${outcome.reason === 'rolled-back' ? 'serves again' : 'keeps serving'}`];
   if (outcome.stderr && outcome.stderr.length > 0) {
     lines.push('last lines of the new worker\'s stderr:', ...outcome.stderr.map((l) => `  | ${l}`));
   }

@@ -93,6 +93,8 @@ export interface MasterStatus {
   readonly state: string;
   readonly uptimeMs: number;
   readonly rssBytes: number;
+  /** `--max-memory` in bytes: a worker above it is recycled; null: off. */
+  readonly maxMemoryBytes: number | null;
   readonly listeners: readonly string[];
   /** The generation in service; undefined until the first one is. */
   readonly generation: number | undefined;

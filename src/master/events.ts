@@ -45,6 +45,12 @@ export interface MasterEvents {
   'worker.message': [WorkerFacts & { kind: 'invalid' | 'foreign'; value: unknown }];
   /** The worker sent the master a handle (`handleType`: Node's name for it); the master closed it unused. */
   'worker.handle-refused': [WorkerFacts & { handleType: string }];
+  /** A live worker sent no heartbeat for `silentMs` (>= `--hang-timeout`): a replacement is brought up, then it is SIGKILLed (health/healer.ts). */
+  'worker.hung': [WorkerFacts & { reason: 'hang'; silentMs: number }];
+  /** A live worker stayed above `--max-memory`; its recycle starts now (one at a time): a replacement, then a drain. */
+  'worker.recycling': [WorkerFacts & { reason: 'memory'; rssBytes: number; limitBytes: number }];
+  /** Its replacement is live and the worker drains. */
+  'worker.recycled': [WorkerFacts & { reason: 'memory'; rssBytes: number; limitBytes: number }];
   'upgrade.started': [{ generation: number; trigger: string }];
   'upgrade.coalesced': [{ trigger: string }];
   /** The new generation is live (the old one starts draining now); `phases`: generations/phases.ts. */
@@ -56,6 +62,10 @@ export interface MasterEvents {
    */
   'upgrade.completed': [{ generation: number; previous: number | undefined; durationMs: number; phases?: UpgradePhases }];
   'upgrade.failed': [Extract<UpgradeResult, { ok: false }>];
+  /** `--rollback-window`: the new generation is live; the old one stands by for `windowMs`. */
+  'upgrade.window': [{ generation: number; previous: number; windowMs: number }];
+  /** A worker of `generation` died or hung within the window: `current` (the old generation) serves again, `generation` is drained. */
+  'upgrade.rolled-back': [{ generation: number; current: number; message: string }];
   /** `reason`: 'upgrade', 'stop', or 'signal' (the worker was sent `signal` directly and drains on its own). */
   'drain.started': [WorkerFacts & { reason: string; signal?: string }];
   'drain.finished': [WorkerFacts & { durationMs: number; forced: string | undefined; code: number | null; signal: string | null }];

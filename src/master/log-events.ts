@@ -32,6 +32,11 @@ const DESCRIBE: { [K in keyof MasterEvents]: Describe<K> } = {
   'worker.restart-scheduled': (p) => ['warn', `restarting slot ${p.slot} in ${p.delayMs} ms (failure ${p.failures})`],
   'worker.message': (p) => [p.kind === 'invalid' ? 'warn' : 'debug', `${p.kind} message from worker ${p.pid} ignored`],
   'worker.handle-refused': (p) => ['warn', `worker ${p.pid} sent the master a handle (${p.handleType}); closed it unused: the master accepts no connection and keeps no handle it did not ask for`],
+  'worker.hung': (p) => ['error', `worker ${p.pid} (generation ${p.generation}) is hung: no heartbeat for ${p.silentMs} ms; bringing up a replacement, then SIGKILL`],
+  'worker.recycling': (p) => ['warn', `worker ${p.pid} uses ${mib(p.rssBytes)} MiB, above --max-memory ${mib(p.limitBytes)} MiB: recycling it (replacement first, then a drain)`],
+  'worker.recycled': (p) => ['info', `worker ${p.pid} recycled (${p.reason}, ${mib(p.rssBytes)} MiB): its replacement is live and it drains`],
+  'upgrade.window': (p) => ['info', `generation ${p.generation} is live; generation ${p.previous} stands by for ${p.windowMs} ms (--rollback-window)`],
+  'upgrade.rolled-back': (p) => ['error', `upgrade to generation ${p.generation} rolled back: ${p.message}; generation ${p.current} serves again`],
   'upgrade.started': (p) => ['info', `upgrade to generation ${p.generation} started (${p.trigger})`],
   'upgrade.coalesced': (p) => ['info', `upgrade requested (${p.trigger}) during an upgrade: queued as one follow-up`],
   'upgrade.succeeded': (p) => ['info', `generation ${p.generation} is live after ${p.durationMs} ms`],
@@ -53,4 +58,8 @@ export function logMasterEvents(master: Master, logger: Logger): void {
       logger[level]({ event: name, ...payload }, message);
     });
   }
+}
+
+function mib(bytes: number): string {
+  return (bytes / 1024 ** 2).toFixed(1);
 }

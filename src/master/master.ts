@@ -21,6 +21,7 @@ import type { MasterStatus } from '../ipc/control.js';
 import type { MasterEvents, UpgradeResult } from './events.js';
 import { type Generation, type Slot, createGeneration } from './generations/generation.js';
 import { retire } from './generations/retire.js';
+import { rollbackWindow } from './generations/rollback-window.js';
 import { Listeners } from './sockets/listeners.js';
 import type { MasterOptions } from './options/options.js';
 import type { Outlets } from './output/outlet.js';
@@ -34,6 +35,7 @@ import type { Spawner } from './spawn/spawner.js';
 import { masterStatus } from './status.js';
 import { runUpgrade } from './generations/run-upgrade.js';
 import { followWorker } from './workers/follow.js';
+import { Healer, type HealerOptions } from './health/healer.js';
 import { WorkerHandle } from './workers/worker-handle.js';
 import { workerSpec } from './spawn/worker-env.js';
 
@@ -52,6 +54,8 @@ export interface MasterDeps {
   readonly inherited?: readonly InheritedSocket[];
   /** The control socket's path, recorded beside the PID file (src/ipc/control-record.ts). */
   readonly controlPath?: string;
+  /** Self-healing seams (RSS reader, jitter, sample interval) for tests. */
+  readonly health?: HealerOptions;
 }
 
 export class Master extends EventEmitter<MasterEvents> {
@@ -67,8 +71,11 @@ export class Master extends EventEmitter<MasterEvents> {
   #workerSeq = 0;
   #current: Generation | undefined;
   readonly #upgrades: UpgradeQueue;
+  readonly #healer: Healer;
   #stopped: Promise<void> | undefined;
   readonly #announceReadyOnce: (generation: Generation) => void;
+  /** Ends a running rollback window early (a new trigger). */
+  #endWindow: (() => void) | undefined;
   #startedAt: number | undefined;
 
   constructor(options: MasterOptions, deps: MasterDeps) {
@@ -89,9 +96,13 @@ export class Master extends EventEmitter<MasterEvents> {
       respawned: (killed, signal, replacement) => this.emit('worker.respawned', { ...killed.facts, signal, replacementPid: replacement.pid }),
     };
     this.#announceReadyOnce = announceReadyOnce(this.sockets, this.#context.emit);
+    this.#healer = new Healer(this.#context, deps.health);
     this.#upgrades = new UpgradeQueue({
       run: (trigger) => this.#upgradeOnce(trigger),
-      coalesced: (trigger) => this.emit('upgrade.coalesced', { trigger }),
+      coalesced: (trigger) => {
+        this.emit('upgrade.coalesced', { trigger });
+        this.#endWindow?.(); // a new upgrade starts from the new generation (docs/upgrade.md)
+      },
       internalFailure: (result) => this.emit('upgrade.failed', result),
     });
     for (const stream of ['stdout', 'stderr'] as const) {
@@ -122,6 +133,11 @@ export class Master extends EventEmitter<MasterEvents> {
 
   get upgrading(): boolean {
     return this.#upgrades.busy;
+  }
+
+  /** The last RSS sampled for `worker` by `--max-memory`, in bytes. */
+  sampledRss(worker: WorkerHandle): number | undefined {
+    return this.#healer.rss(worker);
   }
 
   get lastUpgrade(): LastUpgrade | undefined {
@@ -196,6 +212,7 @@ export class Master extends EventEmitter<MasterEvents> {
     this.#state = 'stopping';
     this.emit('master.stopping', { reason, graceful });
     this.#stopController.abort();
+    this.#healer.close();
     this.#upgrades.cancelFollowUp(stoppingResult('master is stopping'));
     this.#stopped = (async () => {
       await this.#upgrades.idle();
@@ -224,12 +241,19 @@ export class Master extends EventEmitter<MasterEvents> {
     for (const slot of next.slots) if (slot.worker) this.emit('worker.live', slot.worker.facts);
     const { phases } = result;
     this.emit('upgrade.succeeded', { generation: next.number, previous: previous?.number, pids: [...result.pids], durationMs: result.durationMs, ...(phases ? { phases } : {}) });
-    if (previous) retire(this.#context, previous, 'upgrade');
     // Reported on the side: the upgrade's outcome (and the next upgrade) does not wait for the drain.
-    void this.#whenGone(previous).then(() => {
+    const reportCompleted = () => void this.#whenGone(previous).then(() => {
       const durationMs = Math.round(this.#deps.clock.now() - started);
       this.emit('upgrade.completed', { generation: next.number, previous: previous?.number, durationMs, ...(phases ? { phases } : {}) });
     });
+    if (previous && this.options.rollbackWindowMs > 0) {
+      this.#announceReadyOnce(next);
+      const settled = await this.#window(next, previous, result);
+      if (settled.ok) reportCompleted(); // a rollback is counted as such, not as a completed upgrade
+      return settled;
+    }
+    if (previous) retire(this.#context, previous, 'upgrade');
+    reportCompleted();
     this.#announceReadyOnce(next);
     return result;
   }
@@ -238,6 +262,29 @@ export class Master extends EventEmitter<MasterEvents> {
   async #whenGone(generation: Generation | undefined): Promise<void> {
     const workers = [...this.#workers].filter((w) => w.generation === generation?.number);
     await Promise.all(workers.map((w) => w.exited));
+  }
+
+  /**
+   * `--rollback-window`: the upgrade (and `overseer upgrade`) is settled when
+   * the window ends: `ok` if the new generation stayed up, `rolled-back` if
+   * the old one serves again. A trigger meanwhile ends the window (the old
+   * generation drains) and upgrades from the new generation.
+   */
+  async #window(next: Generation, previous: Generation, result: UpgradeResult): Promise<UpgradeResult> {
+    const started = this.#deps.clock.now();
+    const end = new AbortController();
+    this.#endWindow = () => end.abort();
+    this.emit('upgrade.window', { generation: next.number, previous: previous.number, windowMs: this.options.rollbackWindowMs });
+    const outcome = await rollbackWindow(this.#context, next, previous, { end: end.signal, events: this });
+    this.#endWindow = undefined;
+    if (!outcome.rolledBack) return result;
+    this.#current = previous;
+    const rolledBack = {
+      ok: false as const, generation: next.number, reason: 'rolled-back' as const, message: outcome.message,
+      durationMs: Math.round(result.durationMs + this.#deps.clock.now() - started),
+    };
+    this.emit('upgrade.rolled-back', { generation: next.number, current: previous.number, message: outcome.message });
+    return rolledBack;
   }
 
   /** Start one worker from the script as it is on disk now, and follow it. */
@@ -252,7 +299,12 @@ export class Master extends EventEmitter<MasterEvents> {
     });
     slot.worker = worker;
     this.#workers.add(worker);
-    followWorker(worker, generation, slot, { ctx: this.#context, announced: this.#announcedListeners, gone: (w) => this.#workers.delete(w) });
+    followWorker(worker, generation, slot, {
+      ctx: this.#context,
+      announced: this.#announcedListeners,
+      gone: (w) => this.#workers.delete(w),
+      watch: (w, g, s) => this.#healer.follow(w, g, s),
+    });
     this.emit('worker.spawned', { ...worker.facts, script: spec.script, cwd: spec.cwd });
     return worker;
   }

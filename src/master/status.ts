@@ -13,7 +13,7 @@ import type { WorkerHandle } from './workers/worker-handle.js';
 /** What a status snapshot reads of the master (the Master is one). */
 export interface StatusSource {
   readonly pid: number;
-  readonly options: { readonly name: string };
+  readonly options: { readonly name: string; readonly maxMemoryBytes: number };
   readonly state: string;
   readonly startedAt: number | undefined;
   readonly currentGeneration: number | undefined;
@@ -54,10 +54,13 @@ export function masterStatus(master: StatusSource, now: number): MasterStatus {
     state: master.state,
     uptimeMs: Math.round(now - (master.startedAt ?? now)),
     rssBytes: process.memoryUsage.rss(),
+    maxMemoryBytes: master.options.maxMemoryBytes > 0 ? master.options.maxMemoryBytes : null,
     listeners: master.sockets.all.map((l) => formatAddress(l.address)),
     generation: current,
     workers: workers.filter((w) => w.generation === current && w.state !== 'draining').map(describe),
-    starting: workers.filter((w) => current === undefined ? false : w.generation > current).map(describe),
+    // A newer generation that drains was rolled back (--rollback-window): it is listed as draining.
+    starting: workers.filter((w) => current !== undefined && w.generation > current && w.state !== 'draining').map(describe),
+    // Standby workers (--rollback-window) are listed here with their state.
     draining: workers.filter((w) => w.state === 'draining' || (current !== undefined && w.generation < current)).map(describe),
     upgrading: master.upgrading,
     lastUpgrade: last ?? null,

@@ -20,7 +20,8 @@ export type Behaviour =
   | 'port-zero'
   | 'never-listen'
   | 'crash-after-start'
-  | 'crash-first-start';
+  | 'crash-first-start'
+  | 'crash-after-ready';
 
 export function appSource(version: string, behaviour: Behaviour = 'ok'): string {
   // Serving slowly keeps requests in flight, so a worker killed while serving would be seen.
@@ -67,6 +68,9 @@ const server = http.createServer((req, res) => {
       return `${handler}const marker = __filename + '.started';
 if (!require('node:fs').existsSync(marker)) { require('node:fs').writeFileSync(marker, ''); process.exit(4); }
 server.listen(${port});\n`;
+    case 'crash-after-ready':
+      // Says ready, serves, and dies a second later (a bad release for --rollback-window).
+      return `${handler}server.listen(${port}, () => setTimeout(() => process.exit(3), 1000));\n`;
     case 'crash-after-start':
       return `${handler}server.listen(${port}, () => setTimeout(() => process.exit(3), 20));\n`;
   }

@@ -14,7 +14,7 @@ export function retire(ctx: MasterContext, generation: Generation, reason: 'upgr
     slot.cancelRestart = undefined;
     const worker = slot.worker;
     if (!worker || worker.state === 'exited' || worker.state === 'draining') continue;
-    if (worker.state === 'live') ctx.emit('drain.started', { ...worker.facts, reason });
+    if (worker.state === 'live' || worker.state === 'standby') ctx.emit('drain.started', { ...worker.facts, reason });
     worker.dismiss(reason, ctx.options.drainTimeoutMs, ctx.options.killTimeoutMs);
   }
 }

@@ -29,12 +29,17 @@ export const UPGRADE_RESULT_OF = {
   'upgrade.succeeded': () => 'succeeded',
   // A rejected upgrade; 'stopping' (the master stopped meanwhile, or was asked while not running) is not a result.
   'upgrade.failed': (p) => (p.reason === 'stopping' ? undefined : 'failed'),
+  // Went live, then switched back within --rollback-window (it was counted as succeeded when it went live).
+  'upgrade.rolled-back': () => 'rolled_back',
 } satisfies Table<UpgradeResultLabel>;
 
 /** Events that mean a worker was replaced, and the `reason` each counts as. */
 export const RESTART_REASON_OF = {
   // A live worker of the generation in service exited on its own: a crash, replaced with backoff.
   'worker.exited': (p) => (p.expected ? undefined : 'crash'),
+  // Replaced before it exited: a hung worker is killed once its replacement is live, a leaking one drains (both exits are expected).
+  'worker.hung': () => 'hang',
+  'worker.recycled': () => 'memory',
 } satisfies Table<RestartReasonLabel>;
 
 /** A worker's state as the `state` label of overseer_workers; undefined: not counted (exited). */

@@ -34,6 +34,9 @@ export function workerSpec(o: MasterOptions, who: WorkerIdentity, held: readonly
     [ENV.closeSpread]: String(o.closeSpreadMs),
     [ENV.websocketClose]: o.websocketClose ? '1' : '0',
     [ENV.name]: o.name,
+    // Hang detection (docs/self-healing.md): the beat interval, and with --hang-stack the watchdog's timeout.
+    ...(o.hangTimeoutMs > 0 ? { [ENV.heartbeat]: String(heartbeatIntervalMs(o.hangTimeoutMs)) } : {}),
+    ...(o.hangTimeoutMs > 0 && o.hangStack ? { [ENV.hangStack]: String(o.hangTimeoutMs) } : {}),
     ...(tcp.length === 1 ? { PORT: String(tcp[0]!.port) } : {}),
     ...(heartbeatMs(o) > 0 ? { [ENV.heartbeat]: String(heartbeatMs(o)) } : {}),
   };

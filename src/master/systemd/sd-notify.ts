@@ -136,6 +136,10 @@ export function attachSdNotify(master: NotifySource, options: SdNotifyOptions): 
     told = 'ready';
     notify('READY=1', status(text));
   });
+  master.on('upgrade.rolled-back', (p) => {
+    if (told === 'stopping') return;
+    notify(status(`upgrade to generation ${p.generation} rolled back (${p.message}); serving generation ${p.current}`));
+  });
   master.on('master.stopping', (p) => {
     if (told === 'stopping') return notify(status(`stopping (${p.reason}, at once)`));
     told = 'stopping';

@@ -19,10 +19,13 @@ export interface FollowDeps {
   readonly announced: Set<string>;
   /** The worker's exit was reported. */
   readonly gone: (worker: WorkerHandle) => void;
+  /** Self-healing watches it while it is live (health/healer.ts). */
+  readonly watch?: (worker: WorkerHandle, generation: Generation, slot: Slot) => void;
 }
 
-export function followWorker(worker: WorkerHandle, generation: Generation, slot: Slot, { ctx, announced, gone }: FollowDeps): void {
+export function followWorker(worker: WorkerHandle, generation: Generation, slot: Slot, { ctx, announced, gone, watch }: FollowDeps): void {
   const facts = worker.facts;
+  watch?.(worker, generation, slot);
   const inService = () => slot.worker === worker && !generation.retired && ctx.running();
   worker.on('ready', () => {
     ctx.emit('worker.ready', { ...facts, startupMs: Math.round((worker.readyAt ?? 0) - worker.spawnedAt) });
@@ -44,7 +47,8 @@ export function followWorker(worker: WorkerHandle, generation: Generation, slot:
     gone(worker);
     const now = ctx.clock.now();
     const since = worker.liveAt ?? worker.spawnedAt;
-    const expected = info.state !== 'live' || generation.retired || !ctx.running();
+    // A worker no longer in its slot was replaced (hung, recycled): its end was decided.
+    const expected = info.state !== 'live' || generation.retired || !ctx.running() || slot.worker !== worker;
     ctx.emit('worker.exited', {
       ...facts, code: info.code, signal: info.signal, state: info.state, expected, uptimeMs: Math.round(now - since),
     });

@@ -175,21 +175,43 @@ export class WorkerHandle extends EventEmitter<WorkerHandleEvents> {
   }
 
   /**
+   * Warm standby (`--rollback-window`): a live worker stops accepting and
+   * ends its keep-alive connections in-band, but keeps running, hooks not
+   * called. Returns false (and does nothing) for a worker that is not live.
+   */
+  standby(timeoutMs: number): boolean {
+    if (this.#state !== 'live') return false;
+    this.#transition('standby');
+    this.#channel.request({ type: 'standby' }, timeoutMs).catch(() => this.kill('SIGKILL'));
+    return true;
+  }
+
+  /** A standby worker accepts again (a rollback); resolves once it confirms, rejects if it does not. */
+  async resume(timeoutMs: number): Promise<void> {
+    if (this.#state !== 'standby') throw new Error(`cannot resume a worker in state ${this.#state}`);
+    await this.#channel.request({ type: 'resume' }, timeoutMs);
+    if (this.#state === 'standby') {
+      this.liveAt = this.#deps.clock.now();
+      this.#transition('live');
+    }
+  }
+
+  /**
    * Take the worker out of service: a live one drains (`drain()`); one that
    * is not live yet has accepted nothing and is killed at once. A worker
    * draining or gone already is left as it is.
    */
   dismiss(reason: DrainReason, timeoutMs: number, killTimeoutMs: number): void {
-    if (this.#state === 'live') this.drain(reason, timeoutMs, killTimeoutMs);
+    if (this.#state === 'live' || this.#state === 'standby') this.drain(reason, timeoutMs, killTimeoutMs);
     else if (this.#state !== 'exited' && this.#state !== 'draining') this.kill('SIGKILL');
   }
 
   /**
-   * Ask a live worker to drain; returns false (and does nothing) for any
+   * Ask a live (or standby) worker to drain; returns false (and does nothing) for any
    * other. At `timeoutMs` it gets SIGTERM, and SIGKILL `killTimeoutMs` later.
    */
   drain(reason: DrainReason, timeoutMs: number, killTimeoutMs: number): boolean {
-    if (this.#state !== 'live') return false;
+    if (this.#state !== 'live' && this.#state !== 'standby') return false;
     this.drainStartedAt = this.#deps.clock.now();
     this.#transition('draining');
     this.#channel.send({ type: 'drain', reason, timeoutMs }).catch(() => this.kill('SIGTERM'));

@@ -6,15 +6,21 @@
  *      │                  │                   │                │
  *      └──────────────────┴───────exit────────┴────────────────┴──▶ exited
  *
+ * A live worker of a generation an upgrade replaced may stand by for
+ * `--rollback-window` (live → standby), then accept again (standby → live,
+ * a rollback) or drain (standby → draining).
+ *
  * `starting` and `ready` workers have accepted nothing (their listeners are
  * held back), so they may be killed at any time without losing a request.
  */
-export type WorkerState = 'starting' | 'ready' | 'live' | 'draining' | 'exited';
+export type WorkerState = 'starting' | 'ready' | 'live' | 'standby' | 'draining' | 'exited';
 
 const EDGES: Readonly<Record<WorkerState, readonly WorkerState[]>> = {
   starting: ['ready', 'exited'],
   ready: ['live', 'exited'],
-  live: ['draining', 'exited'],
+  live: ['standby', 'draining', 'exited'],
+  // --rollback-window: the old generation stands by (not accepting, code loaded), then resumes (a rollback) or drains.
+  standby: ['live', 'draining', 'exited'],
   draining: ['exited'],
   exited: [],
 };

@@ -5,6 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import { dirname } from 'node:path';
 import type { MasterEvents } from '../../../src/master/events.js';
+import type { HealerOptions } from '../../../src/master/health/healer.js';
 import { Master } from '../../../src/master/master.js';
 import { type RawStartOptions, parseStartOptions } from '../../../src/master/options/options.js';
 import { FakeClock, type FakeProcess, FakeSpawner, fakeOutlets, flush, nextEvent } from '../../helpers/fakes.js';
@@ -30,12 +31,19 @@ export const TIMINGS = {
   restartDelayMax: 400,
 } as const;
 
-export function harness(raw: Partial<RawStartOptions> = {}, spawnerOptions: { autoAck?: boolean } = { autoAck: true }): Harness {
-  const options = parseStartOptions({ script: SCRIPT, cwd: dirname(SCRIPT), listen: [], workers: 1, ...TIMINGS, ...raw });
+/** Fake workers send no heartbeat: hang detection only where a test turns it on. */
+const NO_HANG = { hangTimeout: 0 };
+
+export function harness(
+  raw: Partial<RawStartOptions> = {},
+  spawnerOptions: { autoAck?: boolean } = { autoAck: true },
+  health?: HealerOptions,
+): Harness {
+  const options = parseStartOptions({ script: SCRIPT, cwd: dirname(SCRIPT), listen: [], workers: 1, ...TIMINGS, ...NO_HANG, ...raw });
   const spawner = new FakeSpawner(spawnerOptions);
   const clock = new FakeClock();
   const { outlets, written } = fakeOutlets();
-  const master = new Master(options, { spawner, clock, output: outlets, pid: 12345 });
+  const master = new Master(options, { spawner, clock, output: outlets, pid: 12345, ...(health ? { health } : {}) });
   const events: Harness['events'] = [];
   const originalEmit = master.emit.bind(master) as (name: keyof MasterEvents, ...args: unknown[]) => boolean;
   (master as unknown as { emit: typeof originalEmit }).emit = (name, ...args) => {
