@@ -288,9 +288,31 @@ describe.skipIf(skip)('under a real systemd (nspawn container)', () => {
     expect(await appProcesses()).toEqual([]);
   });
 
-  // TODO(issue 10): the self-healing options (--hang-timeout and the rest) do
-  // not exist yet. Once they do: start with them on, hang a worker's event
-  // loop, and check that the master replaces it under systemd while the unit
-  // stays active/running with the same MainPID and the load sees 0 failures.
-  it.todo('with the self-healing options on, a hung worker is replaced and the unit stays active (issue 10)');
+  it('with --hang-timeout, a hung worker is replaced under systemd: the unit stays active, same MainPID, only the hung worker\'s requests fail', async () => {
+    deploy('h0');
+    await installUnits('--no-socket', '--hang-timeout', '1000');
+    await expectExit(await systemctl('start', `${UNIT}.service`), 0, 'systemctl start (--hang-timeout)');
+    const master = await show(UNIT, 'MainPID');
+    const traffic = await load();
+    await traffic.waitForVersion('h0');
+    const answer = (await exec([...container.inNetwork, process.execPath, '-e',
+      `require('node:http').get(${JSON.stringify(`${TARGET}hang`)}, (r) => { r.setEncoding('utf8'); r.on('data', (d) => process.stdout.write(d)); r.on('end', () => process.exit(0)); })`])).stdout;
+    const hungPid = Number(/pid=(\d+)/.exec(answer)?.[1]);
+    expect(hungPid).toBeGreaterThan(0);
+    const events = async (name: string) => (await run('journalctl', `_PID=${master}`, '-o', 'cat', '--no-pager')).stdout
+      .split('\n').filter((line) => line.includes(`"event":"${name}"`)).map((line) => JSON.parse(line) as Record<string, unknown>);
+    await expect.poll(async () => (await events('worker.hung')).map((e) => e.pid), { timeout: 10_000, interval: 100 }).toEqual([hungPid]);
+    // Replaced (a new worker live in its slot), then killed.
+    await expect.poll(async () => (await run('kill', '-0', String(hungPid))).code, { timeout: 10_000, interval: 100 }).not.toBe(0);
+    const hung = (await events('worker.hung'))[0]!;
+    expect((await events('worker.live')).some((e) => e.slot === hung.slot && e.pid !== hungPid)).toBe(true);
+    const report = await traffic.stop();
+    note(`a hung worker under systemd (--hang-timeout 1000): reported after ${String(hung.silentMs)} ms of silence; load: ${summary(report)}`);
+    // Only requests the hung worker had accepted fail: at most one per load connection.
+    expect(report.failed, JSON.stringify(report.errors.slice(0, 5))).toBeLessThanOrEqual(6);
+    expect(await show(UNIT, 'ActiveState')).toBe('active');
+    expect(await show(UNIT, 'MainPID')).toBe(master);
+    await expectExit(await systemctl('stop', `${UNIT}.service`), 0, 'systemctl stop (--hang-timeout)');
+    expect(await appProcesses()).toEqual([]);
+  });
 });

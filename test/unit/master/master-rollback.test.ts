@@ -14,7 +14,7 @@ const WINDOW = 2_000;
 
 /** Answer the worker's pending `type` requests, as its runtime does. */
 function ack(proc: FakeProcess, type: string): void {
-  for (const message of proc.sentOf(type)) proc.emitMessage({ ovs: 1, type: 'reply', seq: message.seq, ok: true, result: {} });
+  for (const message of proc.sentOf(type)) proc.emitMessage({ ovs: 1, type: 'reply', seq: message.seq, ok: true, result: { listeners: 1 } });
 }
 
 async function upgradeLive(h: Harness, old: FakeProcess, trigger = 'test'): Promise<{ result: ReturnType<Harness['master']['upgrade']>; fresh: FakeProcess }> {

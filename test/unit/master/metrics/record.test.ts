@@ -87,6 +87,18 @@ describe('metrics recorder', () => {
     expect(await value('overseer_upgrades_total', { result: 'rolled_back' })).toBe(0);
   });
 
+  it('counts a hung worker as a hang, a recycled one as memory, and a rolled-back upgrade as rolled_back', async () => {
+    const { master, value } = setup();
+    master.emit('worker.hung', {});
+    master.emit('worker.exited', { expected: true }); // the hung worker, killed once replaced
+    master.emit('worker.recycled', {});
+    master.emit('upgrade.rolled-back', {});
+    expect(await value('overseer_worker_restarts_total', { reason: 'hang' })).toBe(1);
+    expect(await value('overseer_worker_restarts_total', { reason: 'memory' })).toBe(1);
+    expect(await value('overseer_worker_restarts_total', { reason: 'crash' })).toBe(0);
+    expect(await value('overseer_upgrades_total', { result: 'rolled_back' })).toBe(1);
+  });
+
   it('a scrape with 64 workers answers within 50 ms (memory read from /proc of 64 real processes)', async () => {
     const { master, series } = setup();
     for (let slot = 0; slot < 64; slot++) {
