@@ -13,6 +13,9 @@
  *   (`draining` on each change, `done` when its last worker has exited);
  *   otherwise (rejected, or no old generation) `done` at once. After `done`
  *   it sends nothing more and has removed every listener it added.
+ * - With `--rollback-window`, the outcome waits for the window: from
+ *   `upgrade.window` on, `watching` reports the seconds left, once a second,
+ *   until the outcome settles it (kept, or rolled back).
  * - `close()` (the client went away) removes every listener at once.
  * The old generation's workers are known from the events themselves:
  * `upgrade.succeeded` names it (`previous`) and its `drain.started` events
@@ -38,6 +41,8 @@ export interface ProgressFollower {
 
 /** How often `draining` is repeated while connections are counted down (the heartbeat interval is at most 1 s). */
 const DRAIN_TICK_MS = 250;
+/** How often `watching` counts down the rollback window. */
+const WATCH_TICK_MS = 1_000;
 
 export function followUpgrade(source: ProgressSource, send: (step: UpgradeProgress) => void, now: () => number = Date.now): ProgressFollower {
   const of = source.options.workers;
@@ -51,6 +56,7 @@ export function followUpgrade(source: ProgressSource, send: (step: UpgradeProgre
   let settled = false;
   let done = false;
   let tick: NodeJS.Timeout | undefined;
+  let watching: NodeJS.Timeout | undefined;
   const at = () => Math.round(now() - startedAt);
 
   const listeners: { [K in keyof MasterEvents]?: (...args: MasterEvents[K]) => void } = {
@@ -80,6 +86,14 @@ export function followUpgrade(source: ProgressSource, send: (step: UpgradeProgre
       previous = u.previous;
       send({ phase: 'live', generation: u.generation, atMs: liveAt });
     },
+    'upgrade.window': ({ generation: g, windowMs }) => {
+      if (g !== generation || settled) return;
+      const endsAt = now() + windowMs;
+      const report = () => send({ phase: 'watching', generation: g, secondsLeft: Math.max(0, Math.ceil((endsAt - now()) / 1000)), atMs: at() });
+      report();
+      watching = setInterval(report, WATCH_TICK_MS);
+      watching.unref();
+    },
     'drain.started': (w) => {
       if (previous === undefined || w.generation !== previous || done) return;
       draining.add(w.workerId);
@@ -105,6 +119,7 @@ export function followUpgrade(source: ProgressSource, send: (step: UpgradeProgre
 
   const close = () => {
     clearInterval(tick);
+    clearInterval(watching);
     for (const name of names) source.off(name, listeners[name] as never);
   };
 
@@ -139,6 +154,7 @@ export function followUpgrade(source: ProgressSource, send: (step: UpgradeProgre
     settle(outcome) {
       if (settled) return;
       settled = true;
+      clearInterval(watching);
       if (!outcome.ok) draining.clear();
       reportDrain();
       if (!done) {
