@@ -9,12 +9,12 @@ import { type Generation, isAllLive } from './generations/generation.js';
 import type { Listeners } from './sockets/listeners.js';
 
 /** Returns the function to call whenever a slot of a generation in service becomes live. */
-export function announceReadyOnce(sockets: Pick<Listeners, 'all'>, emit: MasterContext['emit']): (generation: Generation) => void {
+export function announceReadyOnce(listeners: Pick<Listeners, 'all'>, emit: MasterContext['emit']): (generation: Generation) => void {
   let announced = false;
   return (generation) => {
     if (announced || !isAllLive(generation)) return;
     announced = true;
-    for (const held of sockets.all) {
+    for (const held of listeners.all) {
       if (held.configured && !generation.slots.some((s) => s.worker?.listenerKeys.has(held.key))) {
         emit('listener.unused', { address: held.address });
       }

@@ -60,7 +60,7 @@ export interface MasterDeps {
 
 export class Master extends EventEmitter<MasterEvents> {
   readonly options: MasterOptions;
-  readonly sockets: Listeners;
+  readonly held: Listeners;
   readonly #deps: MasterDeps;
   readonly #context: MasterContext;
   readonly #stopController = new AbortController();
@@ -83,7 +83,7 @@ export class Master extends EventEmitter<MasterEvents> {
     this.options = options;
     this.#deps = deps;
     const foreign = foreignCredentials(options.uid, options.gid);
-    this.sockets = new Listeners(options.cwd, foreign && credentialsBinder(foreign));
+    this.held = new Listeners(options.cwd, foreign && credentialsBinder(foreign));
     this.#context = {
       options,
       clock: deps.clock,
@@ -91,11 +91,11 @@ export class Master extends EventEmitter<MasterEvents> {
       running: () => this.#state === 'running',
       spawn: (generation, slot) => this.#spawn(generation, slot),
       emit: (event, ...args) => void (this.emit as (e: string, ...a: unknown[]) => boolean)(event, ...args),
-      held: () => this.sockets.all.map((l) => l.address),
+      held: () => this.held.all.map((l) => l.address),
       slotLive: (generation) => this.#announceReadyOnce(generation),
       respawned: (killed, signal, replacement) => this.emit('worker.respawned', { ...killed.facts, signal, replacementPid: replacement.pid }),
     };
-    this.#announceReadyOnce = announceReadyOnce(this.sockets, this.#context.emit);
+    this.#announceReadyOnce = announceReadyOnce(this.held, this.#context.emit);
     this.#healer = new Healer(this.#context, deps.health);
     this.#upgrades = new UpgradeQueue({
       run: (trigger) => this.#upgradeOnce(trigger),
@@ -165,10 +165,10 @@ export class Master extends EventEmitter<MasterEvents> {
     this.#state = 'starting';
     this.#startedAt = this.#deps.clock.now();
     // Validated, bound, PID file written; or thrown with nothing left; or stopped meanwhile.
-    if (!(await prepareStart({ ...this.#deps, options: this.options, sockets: this.sockets }, () => this.#state !== 'starting'))) return;
+    if (!(await prepareStart({ ...this.#deps, options: this.options, held: this.held }, () => this.#state !== 'starting'))) return;
     this.#state = 'running';
-    for (const held of this.sockets.all) if (held.inherited) this.emit('listener.inherited', { address: held.address, ...held.inherited });
-    this.emit('master.started', { pid: this.#deps.pid, listeners: this.sockets.all.map((l) => l.address) });
+    for (const held of this.held.all) if (held.inherited) this.emit('listener.inherited', { address: held.address, ...held.inherited });
+    this.emit('master.started', { pid: this.#deps.pid, listeners: this.held.all.map((l) => l.address) });
     const generation = createGeneration(++this.#generationSeq, this.options);
     this.#current = generation;
     for (const slot of generation.slots) void fillSlot(this.#context, generation, slot);
@@ -218,7 +218,7 @@ export class Master extends EventEmitter<MasterEvents> {
       await this.#upgrades.idle();
       if (this.#current) retire(this.#context, this.#current, 'stop');
       await Promise.all([...this.#workers].map((w) => w.exited));
-      this.sockets.closeAll();
+      this.held.closeAll();
       if (this.options.pidFile) removePidFile(this.options.pidFile, this.#deps.pid);
       this.#state = 'stopped';
       this.emit('master.stopped', { durationMs: Math.round(this.#deps.clock.now() - started) });
@@ -290,12 +290,12 @@ export class Master extends EventEmitter<MasterEvents> {
   /** Start one worker from the script as it is on disk now, and follow it. */
   #spawn(generation: Generation, slot: Slot): WorkerHandle {
     const id = ++this.#workerSeq;
-    const spec = workerSpec(this.options, { workerId: id, generation: generation.number }, this.sockets.all);
+    const spec = workerSpec(this.options, { workerId: id, generation: generation.number }, this.held.all);
     const proc = this.#deps.spawner.spawn(spec);
     const worker = new WorkerHandle(proc, { id, generation: generation.number, slot: slot.index, restarts: slot.restarts }, {
       clock: this.#deps.clock,
       output: this.#deps.output,
-      acquire: (address) => this.sockets.acquire(address),
+      acquire: (address) => this.held.acquire(address),
     });
     slot.worker = worker;
     this.#workers.add(worker);

@@ -18,7 +18,7 @@ import type { InheritedSocket } from './systemd/socket-activation.js';
 
 export interface PrepareStartDeps {
   readonly options: MasterOptions;
-  readonly sockets: Listeners;
+  readonly held: Listeners;
   readonly inherited?: readonly InheritedSocket[] | undefined;
   /** Written to the PID file. */
   readonly pid: number;
@@ -27,23 +27,23 @@ export interface PrepareStartDeps {
 }
 
 export async function prepareStart(deps: PrepareStartDeps, cancelled: () => boolean): Promise<boolean> {
-  const { options, sockets } = deps;
+  const { options, held } = deps;
   await preflight(options); // a script or --node-arg no worker could start with: ConfigError
-  await sockets.bindConfigured(options.listen, deps.inherited);
+  await held.bindConfigured(options.listen, deps.inherited);
   if (cancelled()) {
     // stop() was called while we were binding: it has finished; undo the bind.
-    sockets.closeAll();
+    held.closeAll();
     return false;
   }
-  if (options.exec && !sockets.all.some((l) => l.configured)) {
+  if (options.exec && !held.all.some((l) => l.configured)) {
     // An --exec program gets its sockets at start; it cannot ask for one later.
-    sockets.closeAll();
+    held.closeAll();
     throw new ConfigError('--exec needs a socket to hand over: give --listen (or start under systemd socket activation)');
   }
   try {
     if (options.pidFile) writePidFile(options.pidFile, deps.pid, deps.controlPath);
   } catch (error) {
-    sockets.closeAll();
+    held.closeAll();
     throw error;
   }
   return true;

@@ -18,7 +18,7 @@ export interface StatusSource {
   readonly startedAt: number | undefined;
   readonly currentGeneration: number | undefined;
   readonly workers: readonly WorkerHandle[];
-  readonly sockets: { readonly all: readonly HeldListener[] };
+  readonly held: { readonly all: readonly HeldListener[] };
   readonly upgrading: boolean;
   readonly lastUpgrade: MasterStatus['lastUpgrade'] | undefined;
 }
@@ -55,7 +55,7 @@ export function masterStatus(master: StatusSource, now: number): MasterStatus {
     uptimeMs: Math.round(now - (master.startedAt ?? now)),
     rssBytes: process.memoryUsage.rss(),
     maxMemoryBytes: master.options.maxMemoryBytes > 0 ? master.options.maxMemoryBytes : null,
-    listeners: master.sockets.all.map((l) => formatAddress(l.address)),
+    listeners: master.held.all.map((l) => formatAddress(l.address)),
     generation: current,
     workers: workers.filter((w) => w.generation === current && w.state !== 'draining').map(describe),
     // A newer generation that drains was rolled back (--rollback-window): it is listed as draining.

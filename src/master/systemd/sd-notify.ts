@@ -28,7 +28,7 @@ import type { MasterEvents } from '../events.js';
 
 /** What is read of the Master (which satisfies it). */
 export interface NotifySource extends Pick<EventEmitter<MasterEvents>, 'on'> {
-  readonly sockets: { readonly all: readonly { readonly address: ListenAddress }[] };
+  readonly held: { readonly all: readonly { readonly address: ListenAddress }[] };
   readonly currentGeneration: number | undefined;
 }
 
@@ -99,7 +99,7 @@ export function attachSdNotify(master: NotifySource, options: SdNotifyOptions): 
     });
   };
 
-  const addresses = () => master.sockets.all.map((l) => formatAddress(l.address)).join(', ') || 'no address yet';
+  const addresses = () => master.held.all.map((l) => formatAddress(l.address)).join(', ') || 'no address yet';
   const serving = (generation: number, workers: number) =>
     `serving generation ${generation} (${workers} worker${workers === 1 ? '' : 's'}) on ${addresses()}`;
   /**

@@ -11,10 +11,10 @@ describe('Master with --exec', () => {
     const spec = h.spawner.proc(0).spec;
     expect(spec.script).toMatch(/\/sh$/);
     expect(spec.exec?.readyDelayMs).toBe(250);
-    expect(spec.exec?.listeners.map((l) => l.address)).toEqual(h.master.sockets.all.map((l) => l.address));
+    expect(spec.exec?.listeners.map((l) => l.address)).toEqual(h.master.held.all.map((l) => l.address));
     expect(spec.exec?.listeners).toHaveLength(2);
     await h.master.kill();
-    expect(h.master.sockets.all).toEqual([]);
+    expect(h.master.held.all).toEqual([]);
   });
 
   it('spawns Node workers without an exec part', async () => {
@@ -30,6 +30,6 @@ describe('Master with --exec', () => {
     const missing = harness({ script: 'no-such-program-overseer', exec: true, listen: ['127.0.0.1:0'] });
     await expect(missing.master.start()).rejects.toThrow(/^--exec: program not found: no-such-program-overseer/);
     expect([...none.spawner.procs, ...missing.spawner.procs]).toEqual([]);
-    expect(missing.master.sockets.all).toEqual([]);
+    expect(missing.master.held.all).toEqual([]);
   });
 });

@@ -104,7 +104,7 @@ describe('Master upgrade: failure keeps the old generation', () => {
   });
 
   async function listeningOld(h: ReturnType<typeof harness>) {
-    vi.spyOn(h.master.sockets, 'acquire').mockImplementation(async (address) =>
+    vi.spyOn(h.master.held, 'acquire').mockImplementation(async (address) =>
       ({ handle: { close() {} }, address, key: formatAddress(address), configured: false }) satisfies HeldListener);
     await h.master.start();
     const old = h.spawner.proc(0);

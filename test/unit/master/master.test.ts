@@ -159,7 +159,7 @@ describe('Master stop', () => {
     const h = harness();
     let bound!: () => void;
     // A slow bind (a --listen host name being resolved, a unix socket being probed).
-    vi.spyOn(h.master.sockets, 'bindConfigured').mockImplementation(() => new Promise<void>((resolve) => (bound = resolve)));
+    vi.spyOn(h.master.held, 'bindConfigured').mockImplementation(() => new Promise<void>((resolve) => (bound = resolve)));
     const starting = h.master.start().catch(() => {});
     await h.master.stop();
     expect(h.master.state).toBe('stopped');

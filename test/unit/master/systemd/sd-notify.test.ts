@@ -4,7 +4,7 @@ import type { MasterEvents } from '../../../../src/master/events.js';
 import { type NotifySource, attachSdNotify } from '../../../../src/master/systemd/sd-notify.js';
 
 class FakeMaster extends EventEmitter<MasterEvents> implements NotifySource {
-  readonly sockets = { all: [{ address: { kind: 'tcp', host: '127.0.0.1', port: 3000 } as const }] };
+  readonly held = { all: [{ address: { kind: 'tcp', host: '127.0.0.1', port: 3000 } as const }] };
   currentGeneration: number | undefined = 1;
 }
 
