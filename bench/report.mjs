@@ -92,15 +92,15 @@ export function formatReport(results) {
   }
   if (results.scale) {
     out.push('\n### 6. Upgrade time against workers per generation');
-    out.push(`\nhello app, ${results.scale[0]?.upgradesPlanned ?? '?'} upgrade(s) per size under light load (4 keep-alive + 1 new-connection loops); from the trigger to the new version serving all traffic and every old process gone; ratio = PM2's median / overseer's\n`);
-    const labels = ['workers', 'overseer median ms', 'overseer max ms', 'pm2 reload median ms', 'pm2 reload max ms', 'ratio', 'failed requests overseer / pm2'];
+    out.push(`\nhello app, ${results.scale[0]?.upgradesPlanned ?? '?'} upgrade(s) per size under light load (4 keep-alive + 1 new-connection loops); from the trigger to the new version serving all traffic and every old process gone; ratio = PM2's median / overseer's; overseer's "live" from its own phase times (its old workers then drain over \`--close-spread\`, 2 s)\n`);
+    const labels = ['workers', 'overseer median ms', 'overseer max ms', 'pm2 reload median ms', 'pm2 reload max ms', 'ratio', 'overseer: new generation live ms', 'first new answer ms overseer / pm2', 'failed requests overseer / pm2'];
     out.push(header(labels));
     for (const s of results.scale) {
       const o = s.rows.find((r) => r.id.startsWith('scale-overseer'));
       const p = s.rows.find((r) => r.id.startsWith('scale-pm2'));
       const ratio = o?.completeMs?.median && p?.completeMs?.median ? p.completeMs.median / o.completeMs.median : null;
       const errors = s.rows.filter((r) => r.error).map((r) => `${r.label}: ${r.error}`).join('; ');
-      out.push(row([String(s.workers), num(o?.completeMs?.median), num(o?.completeMs?.max), num(p?.completeMs?.median), num(p?.completeMs?.max), num(ratio, 2), `${o ? `${num(o.failed)} of ${num(o.total)}` : dash} / ${p ? `${num(p.failed)} of ${num(p.total)}` : dash}`]) + (errors ? ` ${errors}` : ''));
+      out.push(row([String(s.workers), num(o?.completeMs?.median), num(o?.completeMs?.max), num(p?.completeMs?.median), num(p?.completeMs?.max), num(ratio, 2), num(o?.phases?.live), `${num(o?.firstNewMs?.median)} / ${num(p?.firstNewMs?.median)}`, `${o ? `${num(o.failed)} of ${num(o.total)}` : dash} / ${p ? `${num(p.failed)} of ${num(p.total)}` : dash}`]) + (errors ? ` ${errors}` : ''));
     }
   }
 
