@@ -49,7 +49,7 @@ export class UpgradeFailed extends Error {}
 const STOP_TIMEOUT_MS = 20_000;
 const DEPLOY_TIMEOUT_MS = 30_000;
 
-/** @param {string} app 'hello' | 'express' */
+/** @param {string} app 'hello' | 'express' | 'h2' | 'heal' */
 export const appScript = (app) => join(BENCH_DIR, 'apps', `${app}.js`);
 
 /** Replace the version file as a deploy tool does: write beside, rename over. */
@@ -204,6 +204,7 @@ export function overseer({ app, dir, workers, bootMs = 0, id = `overseer-${worke
     let e;
     try { e = JSON.parse(line); } catch { return; }
     if (typeof e.event !== 'string') return;
+    e.benchMs = now(); // when the bench read it (bench clock)
     if (e.event === 'worker.spawned') { track(e.pid); workers_.set(e.workerId, { pid: e.pid, generation: e.generation }); }
     if (e.event === 'worker.exited') workers_.delete(e.workerId);
     events.push(e);
@@ -249,6 +250,7 @@ export function overseer({ app, dir, workers, bootMs = 0, id = `overseer-${worke
     },
     supervisorPid: () => proc?.child.pid ?? null,
     workerPids: () => [...workers_.values()].map((w) => w.pid),
+    waitFor,
     async stop() {
       if (!proc || proc.child.exitCode !== null || proc.child.signalCode !== null) return;
       signal(proc.child.pid, 'SIGTERM');
@@ -264,9 +266,10 @@ export function overseer({ app, dir, workers, bootMs = 0, id = `overseer-${worke
  * PM2, in cluster mode (`-i N`) or fork mode. Deploy = `pm2 reload <name>`;
  * done when it has returned, every old pid is gone and `pm2 jlist` lists only
  * new, online pids. `graceful` runs the app with PM2's documented recipe.
- * @param {{ pm2: import('./pm2.mjs').Pm2, app: string, dir: string, mode: 'cluster' | 'fork', instances?: number | 'max', graceful?: boolean, bootMs?: number, id: string, label: string }} options
+ * `extra`: more fields of PM2's app declaration (e.g. `max_memory_restart`).
+ * @param {{ pm2: import('./pm2.mjs').Pm2, app: string, dir: string, mode: 'cluster' | 'fork', instances?: number | 'max', graceful?: boolean, bootMs?: number, id: string, label: string, extra?: Record<string, any> }} options
  */
-export function pm2({ pm2: daemon, app, dir, mode, instances = 1, graceful = false, bootMs = 0, id, label }) {
+export function pm2({ pm2: daemon, app, dir, mode, instances = 1, graceful = false, bootMs = 0, id, label, extra }) {
   const versionFile = join(dir, `${id}-${app}.version`);
   let pids = /** @type {number[]} */ ([]);
   const contender = {
@@ -283,11 +286,13 @@ export function pm2({ pm2: daemon, app, dir, mode, instances = 1, graceful = fal
         mode,
         instances,
         graceful,
+        extra,
         env: { PORT: String(port), HOST: '127.0.0.1', BENCH_VERSION_FILE: versionFile, BENCH_BOOT_MS: String(bootMs), BENCH_PM2_GRACEFUL: graceful ? '1' : '0' },
       });
       const online = await waitUntil(() => daemon.online(id), { timeoutMs: 20_000, intervalMs: 50, what: `${id} online in pm2 jlist` });
       pids = online.map((p) => p.pid);
-      await waitServing(contender.url, 'v0', isH2App(app));
+      if (app === 'heal') await waitUntil(async () => (await servedVersion(contender.url)) !== null, { timeoutMs: 20_000, intervalMs: 20, what: `${contender.url} to answer` }); // it answers with its pid, not a version
+      else await waitServing(contender.url, 'v0', isH2App(app));
     },
     /** @param {string} version */
     async deploy(version) {
@@ -309,6 +314,8 @@ export function pm2({ pm2: daemon, app, dir, mode, instances = 1, graceful = fal
       return { triggerMs, doneMs };
     },
     supervisorPid: () => daemon.daemonPid(),
+    /** @returns {Promise<number[]>} the app's pids in `pm2 jlist` */
+    workerPids: async () => (await daemon.list()).filter((p) => p.name === id && p.pid > 0).map((p) => p.pid),
     async stop() {
       await daemon.delete(id);
       await waitUntil(() => pids.every((pid) => !isAlive(pid)), { timeoutMs: STOP_TIMEOUT_MS, what: `${id}'s pids to exit` });

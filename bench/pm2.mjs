@@ -22,12 +22,16 @@ import { BENCH_DIR } from './deps.mjs';
 import { isAlive, isTrackedAlive, onCleanup, onCleanupSync, signal, track, untrack } from './procs.mjs';
 
 export class Pm2 {
-  /** @param {{ version: string, entry: string, dir: string }} tool */
-  constructor(tool) {
+  /**
+   * `env`: more environment for the daemon, e.g. PM2_WORKER_INTERVAL (ms
+   * between its memory checks, 30 000 by default).
+   * @param {{ version: string, entry: string, dir: string }} tool @param {{ env?: Record<string, string> }} [options]
+   */
+  constructor(tool, { env = {} } = {}) {
     this.tool = tool;
     this.home = mkdtempSync(join(tmpdir(), 'overseer-bench-pm2-'));
     writeFileSync(join(this.home, 'touch'), String(Date.now()));
-    this.env = { ...process.env, PM2_HOME: this.home, PM2_DISABLE_VERSION_CHECK: 'true' };
+    this.env = { ...process.env, PM2_HOME: this.home, PM2_DISABLE_VERSION_CHECK: 'true', ...env };
     /** @type {Set<number>} app pids seen in a list */
     this.appPids = new Set();
     this.killed = false;
@@ -94,11 +98,11 @@ export class Pm2 {
   /**
    * Start an app (what `pm2 start <script> --name … [-i N] [--wait-ready
    * --listen-timeout … --kill-timeout …]` does).
-   * @param {{ name: string, script: string, mode: 'cluster' | 'fork', instances?: number | 'max', graceful?: boolean, env: Record<string, string> }} app
+   * @param {{ name: string, script: string, mode: 'cluster' | 'fork', instances?: number | 'max', graceful?: boolean, extra?: Record<string, any>, env: Record<string, string> }} app
    */
-  async start({ name, script, mode, instances = 1, graceful = false, env }) {
+  async start({ name, script, mode, instances = 1, graceful = false, extra = {}, env }) {
     /** @type {Record<string, any>} */
-    const app = { name, script, exec_mode: mode, env };
+    const app = { name, script, exec_mode: mode, env, ...extra };
     if (mode === 'cluster') app.instances = instances;
     // PM2's documented graceful start/shutdown: wait for process.send('ready'),
     // give it listen_timeout to get there, kill_timeout to exit after SIGINT.

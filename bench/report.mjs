@@ -90,6 +90,48 @@ export function formatReport(results) {
       out.push(row([r.label, mib(r.idle?.rssKb), mib(r.after?.rssKb), num(r.idle?.fds), num(r.after?.fds), `${r.upgrades}${failedUpgrades}`]) + (r.error ? ` ${r.error}` : ''));
     }
   }
+  if (results.scale) {
+    out.push('\n### 6. Upgrade time against workers per generation');
+    out.push(`\nhello app, ${results.scale[0]?.upgradesPlanned ?? '?'} upgrade(s) per size under light load (4 keep-alive + 1 new-connection loops); from the trigger to the new version serving all traffic and every old process gone; ratio = PM2's median / overseer's; overseer's "live" from its own phase times (its old workers then drain over \`--close-spread\`, 2 s)\n`);
+    const labels = ['workers', 'overseer median ms', 'overseer max ms', 'pm2 reload median ms', 'pm2 reload max ms', 'ratio', 'overseer: new generation live ms', 'first new answer ms overseer / pm2', 'failed requests overseer / pm2'];
+    out.push(header(labels));
+    for (const s of results.scale) {
+      const o = s.rows.find((r) => r.id.startsWith('scale-overseer'));
+      const p = s.rows.find((r) => r.id.startsWith('scale-pm2'));
+      const ratio = o?.completeMs?.median && p?.completeMs?.median ? p.completeMs.median / o.completeMs.median : null;
+      const errors = s.rows.filter((r) => r.error).map((r) => `${r.label}: ${r.error}`).join('; ');
+      out.push(row([String(s.workers), num(o?.completeMs?.median), num(o?.completeMs?.max), num(p?.completeMs?.median), num(p?.completeMs?.max), num(ratio, 2), num(o?.phases?.live), `${num(o?.firstNewMs?.median)} / ${num(p?.firstNewMs?.median)}`, `${o ? `${num(o.failed)} of ${num(o.total)}` : dash} / ${p ? `${num(p.failed)} of ${num(p.total)}` : dash}`]) + (errors ? ` ${errors}` : ''));
+    }
+  }
+
+  if (results.drain) {
+    out.push('\n### 7. Drain with many idle keep-alive connections');
+    out.push(`\nhello app, 1 worker/instance; N connections each answered once, then idle, on the old worker; one upgrade under light load (2 keep-alive + 1 new-connection loops); the supervisor's RSS and fds before the connections were opened and after the upgrade (fd limit of the bench and what it starts: ${results.drain.fdLimit})\n`);
+    out.push(header(['idle connections', 'contender', 'old worker gone ms', 'idle ended: FIN / reset / still open', 'failed requests', 'RSS MiB before → after', 'fds before → after']));
+    for (const d of results.drain.runs) {
+      for (const r of d.rows) {
+        const c = r.idleClosed;
+        out.push(row([String(d.connections), r.label, num(r.upgradeMs), c ? `${c.fin} / ${c.reset} / ${c.stillOpen}` : dash, `${num(r.failed)} of ${num(r.total)}`, `${mib(r.before?.rssKb)} → ${mib(r.after?.rssKb)}`, `${num(r.before?.fds)} → ${num(r.after?.fds)}`]) + (r.error ? ` ${r.error}` : ''));
+      }
+    }
+  }
+
+  if (results.selfHealing) {
+    const h = results.selfHealing;
+    out.push('\n### 8. Self-healing');
+    out.push(`\nHung worker: heal app, one request to \`/hang\` (blocks the event loop forever) under light load (4 keep-alive + 1 new-connection loops); ms from that request; failed = every failed request of the run\n`);
+    out.push(header(['contender', 'hang detected ms', 'replacement serves ms', 'hung process gone ms', 'failed requests', 'failures by kind']));
+    for (const r of h.hang) {
+      const serves = r.replaced ? num(r.replacementServesMs) : 'never (not replaced)';
+      out.push(row([r.label, num(r.detectMs), serves, num(r.hungGoneMs), `${num(r.failed)} of ${num(r.total)}`, kinds(r.failuresByKind)]) + (r.error ? ` ${r.error}` : ''));
+    }
+    out.push(`\nLeaking worker: heal app, 2 workers/instances, ${h.recycles} leak(s) of ${h.growMb} MiB (\`/grow\`) past a ${h.maxMemory} limit, one after another, under light load; PM2's memory check every ${h.pm2WorkerIntervalMs} ms (PM2_WORKER_INTERVAL; its default is 30 000)\n`);
+    out.push(header(['contender', 'recycles', 'leak → old process gone ms (median / max)', 'leak → replacement serves ms (median)', 'failed requests', 'failures by kind']));
+    for (const r of h.memory) {
+      out.push(row([r.label, String(r.recycles), `${num(r.goneMs?.median)} / ${num(r.goneMs?.max)}`, num(r.replacementServesMs?.median), `${num(r.failed)} of ${num(r.total)}`, kinds(r.failuresByKind)]) + (r.error ? ` ${r.error}` : ''));
+    }
+  }
+
   if (results.startup) {
     out.push('\n### 5. CLI start-up');
     out.push(`\n${formatStartup(results.startup)}`);

@@ -2,7 +2,7 @@
 /**
  * `npm run bench`: overseer side by side with bare node and PM2, in one run.
  *
- *   node bench/run.mjs [--quick] [--phases startup,throughput,deploy,upgrade-time,footprint]
+ *   node bench/run.mjs [--quick] [--phases startup,throughput,deploy,upgrade-time,scale,drain,self-healing,footprint]
  *                      [--skip-pm2] [--skip-autocannon]
  *
  * Contracts:
@@ -14,9 +14,10 @@
  *   copy taken at start, so a rebuild during the run changes nothing.
  * - Traffic goes only to 127.0.0.1. PM2 runs with a private PM2_HOME per
  *   phase, killed at the end of the phase.
- * - Bounded: a full run takes about 8 minutes on 2 cores (6.5 measured before
- *   the h2 deploy row, which adds about 1.5); at 9.5 minutes
- *   (4 for --quick) the run is abandoned. Whatever ends it (done, error,
+ * - Bounded: a full run takes about 8 minutes on 2 cores for the first five
+ *   phases, plus about 4.5 for scale, drain and self-healing (and the 100
+ *   upgrades of footprint); at 15 minutes (6 for --quick) the run is
+ *   abandoned. Whatever ends it (done, error,
  *   deadline, SIGINT/SIGTERM), every process it started is stopped, and
  *   PM2's daemon killed, before it exits.
  * - Prints Markdown tables and writes the full results as JSON under
@@ -42,8 +43,10 @@ import { formatReport, resultsPath, writeResults } from './report.mjs';
 import { measureStartup } from './startup.mjs';
 import { runThroughput } from './throughput.mjs';
 import { measureUpgradeTime } from './upgrade-time.mjs';
+import { fdLimit, measureDrain } from './drain.mjs';
+import { measureHang, measureRecycle } from './self-healing.mjs';
 
-const PHASES = ['startup', 'throughput', 'deploy', 'upgrade-time', 'footprint'];
+const PHASES = ['startup', 'throughput', 'deploy', 'upgrade-time', 'scale', 'drain', 'self-healing', 'footprint'];
 
 const { values } = parseArgs({
   options: {
@@ -61,10 +64,17 @@ for (const p of phases) {
   }
 }
 
+/**
+ * The self-healing phase: a 2 s hang timeout (the default 30 s would only
+ * lengthen the run); a 96 MiB memory limit that one 128 MiB leak exceeds;
+ * PM2's memory check every second instead of every 30 s (PM2_WORKER_INTERVAL).
+ * @param {number} recycles
+ */
+const SELF_HEALING = (recycles) => ({ hangTimeoutMs: 2000, maxMemory: '96M', growMb: 128, recycles, pm2WorkerIntervalMs: 1000 });
 /** Sizes of each phase; --quick is for development, not for numbers. */
 const PLAN = values.quick
-  ? { startup: { runs: 5 }, throughput: { apps: ['hello'], rounds: 1, durationS: 2, warmupS: 1 }, deploy: { apps: ['hello', 'h2'], upgrades: 3 }, upgradeTime: { upgrades: 2 }, footprint: { upgrades: 10 }, deadlineMs: 4 * 60_000 }
-  : { startup: { runs: 21 }, throughput: { apps: ['hello', 'express'], rounds: 4, durationS: 2, warmupS: 1 }, deploy: { apps: ['hello', 'express', 'h2'], upgrades: 10 }, upgradeTime: { upgrades: 5 }, footprint: { upgrades: 50 }, deadlineMs: 9.5 * 60_000 };
+  ? { startup: { runs: 5 }, throughput: { apps: ['hello'], rounds: 1, durationS: 2, warmupS: 1 }, deploy: { apps: ['hello', 'h2'], upgrades: 3 }, upgradeTime: { upgrades: 2 }, scale: { workers: [1, 4], upgrades: 1 }, drain: { connections: [1000] }, selfHealing: SELF_HEALING(1), footprint: { upgrades: 10 }, deadlineMs: 6 * 60_000 }
+  : { startup: { runs: 21 }, throughput: { apps: ['hello', 'express'], rounds: 4, durationS: 2, warmupS: 1 }, deploy: { apps: ['hello', 'express', 'h2'], upgrades: 10 }, upgradeTime: { upgrades: 5 }, scale: { workers: [1, 2, 4, 8, 16], upgrades: 3 }, drain: { connections: [1000, 10_000] }, selfHealing: SELF_HEALING(2), footprint: { upgrades: 100 }, deadlineMs: 15 * 60_000 };
 const CONNECTIONS = 50;
 const DEPLOY = { intervalMs: 2000, keepalive: 50, fresh: 2 };
 /** HTTP/2 apps: 8 sessions × 8 concurrent streams, about as many requests in flight as DEPLOY's loops. */
@@ -143,6 +153,9 @@ async function main() {
     /** @type {any} */ deploy: null,
     /** @type {any} */ upgradeTime: null,
     /** @type {any} */ footprint: null,
+    /** @type {any} */ scale: null,
+    /** @type {any} */ drain: null,
+    /** @type {any} */ selfHealing: null,
     failedPhases: /** @type {string[]} */ ([]),
   };
 
@@ -242,6 +255,82 @@ async function main() {
     }
     return out;
   });
+  save();
+
+  results.scale = await phase('scale', async (pm2Daemon) => {
+    const out = [];
+    for (const [index, workers] of PLAN.scale.workers.entries()) {
+      const contenders = [overseer({ app: 'hello', dir, workers, id: `scale-overseer-${workers}` })];
+      contenders[0].label = `overseer --workers ${workers} (SIGUSR2)`;
+      if (pm2Daemon) contenders.push(pm2({ pm2: pm2Daemon, app: 'hello', dir, mode: 'cluster', instances: workers, id: `scale-pm2-${workers}`, label: `pm2 reload (cluster -i ${workers}, naive app)` }));
+      if (index % 2 === 1) contenders.reverse();
+      const rows = [];
+      for (const contender of contenders) {
+        const r = await measureUpgradeTime({ contender, upgrades: PLAN.scale.upgrades, log });
+        log(`  ${workers} workers, ${contender.label}: median ${r.completeMs.median?.toFixed(0)} ms, failed ${r.failed} of ${r.total}`);
+        rows.push(r);
+      }
+      out.push({ workers, upgradesPlanned: PLAN.scale.upgrades, rows });
+    }
+    return out;
+  });
+  save();
+
+  results.drain = await phase('drain', async (pm2Daemon) => {
+    const out = [];
+    for (const connections of PLAN.drain.connections) {
+      const contenders = [overseer({ app: 'hello', dir, workers: 1, id: `drain-overseer-${connections}` })];
+      contenders[0].label = 'overseer --workers 1 (SIGUSR2)';
+      if (pm2Daemon) contenders.push(pm2({ pm2: pm2Daemon, app: 'hello', dir, mode: 'cluster', instances: 1, id: `drain-pm2-${connections}`, label: 'pm2 reload (cluster -i 1, naive app)' }));
+      const rows = [];
+      for (const contender of contenders) {
+        const r = await measureDrain({ contender, connections, log });
+        log(`  ${connections} idle, ${contender.label}: old gone after ${r.upgradeMs?.toFixed(0)} ms, idle closed ${JSON.stringify(r.idleClosed)}, failed ${r.failed} of ${r.total}`);
+        rows.push(r);
+      }
+      out.push({ connections, rows });
+    }
+    return { fdLimit: fdLimit(), runs: out };
+  });
+  save();
+
+  results.selfHealing = await phase('self-healing', async () => {
+    const o = PLAN.selfHealing;
+    // A daemon of its own: PM2's memory check interval is set when the daemon starts.
+    const daemon = tools.pm2 ? new Pm2(tools.pm2, { env: { PM2_WORKER_INTERVAL: String(o.pm2WorkerIntervalMs) } }) : null;
+    try {
+      const hang = [];
+      for (const workers of [2, 1]) {
+        const c = overseer({ app: 'heal', dir, workers, id: `hang-overseer-${workers}`, extraArgs: ['--hang-timeout', String(o.hangTimeoutMs)] });
+        c.label = `overseer --workers ${workers} --hang-timeout ${o.hangTimeoutMs}`;
+        const r = await measureHang({ contender: c, detects: true, windowMs: o.hangTimeoutMs + 10_000, log });
+        log(`  ${c.label}: detected ${r.detectMs?.toFixed(0)} ms, replacement serves ${r.replacementServesMs?.toFixed(0)} ms, failed ${r.failed} of ${r.total}`);
+        hang.push(r);
+      }
+      if (daemon) {
+        const c = pm2({ pm2: daemon, app: 'heal', dir, mode: 'cluster', instances: 2, id: 'hang-pm2', label: 'pm2 (cluster -i 2): no hang detection' });
+        const r = await measureHang({ contender: c, detects: false, windowMs: o.hangTimeoutMs + 3000, log });
+        log(`  ${c.label}: replaced ${r.replaced}, failed ${r.failed} of ${r.total}`);
+        hang.push(r);
+      }
+      const memory = [];
+      const contenders = [overseer({ app: 'heal', dir, workers: 2, id: 'mem-overseer', extraArgs: ['--max-memory', o.maxMemory] })];
+      contenders[0].label = `overseer --workers 2 --max-memory ${o.maxMemory}`;
+      if (daemon) {
+        for (const graceful of [false, true]) {
+          contenders.push(pm2({ pm2: daemon, app: 'heal', dir, mode: 'cluster', instances: 2, graceful, id: `mem-pm2-${graceful ? 'graceful' : 'naive'}`, label: `pm2 max_memory_restart ${o.maxMemory} (cluster -i 2, ${graceful ? 'graceful recipe' : 'naive app'})`, extra: { max_memory_restart: o.maxMemory } }));
+        }
+      }
+      for (const contender of contenders) {
+        const r = await measureRecycle({ contender, recycles: o.recycles, growMb: o.growMb, timeoutMs: 40_000, log });
+        log(`  ${contender.label}: ${r.recycles} recycle(s), gone after ${r.goneMs.median?.toFixed(0)} ms (median), failed ${r.failed} of ${r.total}`);
+        memory.push(r);
+      }
+      return { ...o, hang, memory };
+    } finally {
+      await daemon?.kill();
+    }
+  }, { pm2: false });
   save();
 
   results.footprint = await phase('footprint', async (pm2Daemon) => {
