@@ -9,8 +9,12 @@
  * counted beyond that. The CLI flushes the queue, with a deadline, before
  * the process exits.
  */
+import { createRequire } from 'node:module';
 import { pino, type Logger } from 'pino';
-import { prettyFactory } from 'pino-pretty';
+import type * as PinoPretty from 'pino-pretty';
+
+/** pino-pretty only for the pretty format: a master logging JSON (systemd, CI) does not carry it (docs/benchmarks.md, footprint). */
+const loadPretty = () => (createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty).prettyFactory;
 
 export type { Logger } from 'pino';
 
@@ -28,7 +32,7 @@ export function createLogger(options: { level: string; format: 'json' | 'pretty'
     // One line per fact for people; the fields are in the JSON format, or
     // shown here too at debug and trace levels.
     const verbose = options.level === 'debug' || options.level === 'trace';
-    const prettify = prettyFactory({
+    const prettify = loadPretty()({
       colorize: process.stdout.isTTY === true,
       ignore: 'hostname,role,masterPid',
       hideObject: !verbose,
