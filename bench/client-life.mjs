@@ -1,3 +1,6 @@
+import net from 'node:net';
+import { parseArgs } from 'node:util';
+
 /**
  * The life of a load-client process, shared by load-client.mjs (HTTP/1.1)
  * and h2-load-client.mjs (HTTP/2). The loops run until --duration-ms, a
@@ -79,4 +82,59 @@ export class ClientLife {
       process.send({ type: 'report', report }, () => { if (process.connected) process.disconnect(); });
     }
   }
+}
+
+/**
+ * A load client's command line: `--url` (http: or https:, loopback only: a
+ * load client never sends traffic elsewhere), `--duration-ms`,
+ * `--max-requests`, `--timeout-ms`, plus the client's own integer options
+ * (`own`: name → [default, min, max]). Bad input: one line on stderr naming
+ * the client, exit 2.
+ * @param {string} client @param {Record<string, [string, number, number]>} own
+ */
+export function parseClientArgs(client, own) {
+  /** @param {string} message @returns {never} */
+  const usageError = (message) => {
+    process.stderr.write(`${client}: ${message}\n`);
+    process.exit(2);
+  };
+  /** @type {Record<string, { type: 'string', default?: string }>} */
+  const options = {
+    url: { type: 'string' },
+    'duration-ms': { type: 'string', default: '10000' },
+    'max-requests': { type: 'string', default: '500000' },
+    'timeout-ms': { type: 'string', default: '10000' },
+  };
+  for (const [name, [fallback]] of Object.entries(own)) options[name] = { type: 'string', default: fallback };
+  /** @type {Record<string, string | undefined>} */
+  let values = {};
+  try {
+    ({ values } = parseArgs({ strict: true, options }));
+  } catch (err) {
+    usageError(String(/** @type {Error} */ (err).message).split('\n')[0]);
+  }
+  /** @param {string} name @param {number} min @param {number} max */
+  const int = (name, min, max) => {
+    const raw = values[name] ?? '';
+    const n = Number(raw);
+    if (!/^\d+$/.test(raw) || n < min || n > max) usageError(`--${name} must be an integer in [${min}, ${max}], got "${raw}"`);
+    return n;
+  };
+  if (!values.url) usageError('--url is required');
+  const url = URL.canParse(values.url) ? new URL(values.url) : usageError(`invalid --url "${values.url}"`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') usageError(`only http: and https: URLs are supported, got "${url.protocol}"`);
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const loopback = host === 'localhost' || host === '::1' || (net.isIPv4(host) && host.startsWith('127.'));
+  if (!loopback) usageError(`refusing non-loopback host "${url.hostname}"`);
+  /** @type {Record<string, number>} */
+  const counts = {};
+  for (const [name, [, min, max]] of Object.entries(own)) counts[name] = int(name, min, max);
+  return {
+    url,
+    counts,
+    durationMs: int('duration-ms', 1, 600_000),
+    maxRequests: int('max-requests', 1, 10_000_000),
+    timeoutMs: int('timeout-ms', 1, 600_000),
+    usageError,
+  };
 }

@@ -40,10 +40,8 @@
  *   duration, for the bench's deploy charts.
  */
 import http2 from 'node:http2';
-import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
-import { ClientLife } from './client-life.mjs';
+import { ClientLife, parseClientArgs } from './client-life.mjs';
 import { Timeline } from './timeline.mjs';
 
 const { NGHTTP2_REFUSED_STREAM, NGHTTP2_CANCEL } = http2.constants;
@@ -53,50 +51,10 @@ const T0 = performance.now();
 const now = () => performance.now() - T0;
 const r1 = (ms) => Math.round(ms * 10) / 10;
 
-/** @param {string} message one line; exits with code 2 @returns {never} */
-function usageError(message) {
-  process.stderr.write(`h2-load-client: ${message}\n`);
-  process.exit(2);
-}
-
+/** Parse and validate the command line (client-life.mjs). */
 function parseCli() {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      strict: true,
-      options: {
-        url: { type: 'string' },
-        sessions: { type: 'string', default: '4' },
-        streams: { type: 'string', default: '8' },
-        'duration-ms': { type: 'string', default: '10000' },
-        'max-requests': { type: 'string', default: '500000' },
-        'timeout-ms': { type: 'string', default: '10000' },
-      },
-    }));
-  } catch (err) {
-    usageError(String(/** @type {Error} */ (err).message).split('\n')[0]);
-  }
-  /** @param {string} name @param {number} min @param {number} max */
-  const int = (name, min, max) => {
-    const raw = values[name];
-    const n = Number(raw);
-    if (!/^\d+$/.test(raw) || n < min || n > max) usageError(`--${name} must be an integer in [${min}, ${max}], got "${raw}"`);
-    return n;
-  };
-  if (!values.url) usageError('--url is required');
-  const url = URL.canParse(values.url) ? new URL(values.url) : usageError(`invalid --url "${values.url}"`);
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') usageError(`only http: and https: URLs are supported, got "${url.protocol}"`);
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  const loopback = host === 'localhost' || host === '::1' || (net.isIPv4(host) && host.startsWith('127.'));
-  if (!loopback) usageError(`refusing non-loopback host "${url.hostname}"`);
-  return {
-    url,
-    sessions: int('sessions', 1, 1000),
-    streams: int('streams', 1, 1000),
-    durationMs: int('duration-ms', 1, 600_000),
-    maxRequests: int('max-requests', 1, 10_000_000),
-    timeoutMs: int('timeout-ms', 1, 600_000),
-  };
+  const { counts, usageError: _, ...common } = parseClientArgs('h2-load-client', { sessions: ['4', 1, 1000], streams: ['8', 1, 1000] });
+  return { ...common, sessions: counts.sessions ?? 1, streams: counts.streams ?? 1 };
 }
 
 const opts = parseCli();

@@ -29,10 +29,8 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
-import { ClientLife } from './client-life.mjs';
+import { ClientLife, parseClientArgs } from './client-life.mjs';
 import { Timeline } from './timeline.mjs';
 
 const T0 = performance.now();
@@ -41,55 +39,14 @@ const now = () => performance.now() - T0;
 /** @param {number} ms @returns {number} rounded to 0.1 ms */
 const r1 = (ms) => Math.round(ms * 10) / 10;
 
-/** @param {string} message one line; exits with code 2 @returns {never} */
-function usageError(message) {
-  process.stderr.write(`load-client: ${message}\n`);
-  process.exit(2);
-}
-
 /**
- * Parse and validate the command line.
+ * Parse and validate the command line (client-life.mjs).
  * @returns {{ url: URL, keepalive: number, fresh: number, durationMs: number,
  *   maxRequests: number, timeoutMs: number }}
  */
 function parseCli() {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      strict: true,
-      options: {
-        url: { type: 'string' },
-        keepalive: { type: 'string', default: '4' },
-        fresh: { type: 'string', default: '2' },
-        'duration-ms': { type: 'string', default: '10000' },
-        'max-requests': { type: 'string', default: '500000' },
-        'timeout-ms': { type: 'string', default: '10000' },
-      },
-    }));
-  } catch (err) {
-    usageError(String(/** @type {Error} */ (err).message).split('\n')[0]);
-  }
-  /** @param {string} name @param {number} min @param {number} max */
-  const int = (name, min, max) => {
-    const raw = values[name];
-    const n = Number(raw);
-    if (!/^\d+$/.test(raw) || n < min || n > max) usageError(`--${name} must be an integer in [${min}, ${max}], got "${raw}"`);
-    return n;
-  };
-  if (!values.url) usageError('--url is required');
-  const url = URL.canParse(values.url) ? new URL(values.url) : usageError(`invalid --url "${values.url}"`);
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') usageError(`only http: and https: URLs are supported, got "${url.protocol}"`);
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  const loopback = host === 'localhost' || host === '::1' || (net.isIPv4(host) && host.startsWith('127.'));
-  if (!loopback) usageError(`refusing non-loopback host "${url.hostname}"`);
-  const opts = {
-    url,
-    keepalive: int('keepalive', 0, 1000),
-    fresh: int('fresh', 0, 1000),
-    durationMs: int('duration-ms', 1, 600_000),
-    maxRequests: int('max-requests', 1, 10_000_000),
-    timeoutMs: int('timeout-ms', 1, 600_000),
-  };
+  const { counts, usageError, ...common } = parseClientArgs('load-client', { keepalive: ['4', 0, 1000], fresh: ['2', 0, 1000] });
+  const opts = { ...common, keepalive: counts.keepalive ?? 0, fresh: counts.fresh ?? 0 };
   if (opts.keepalive + opts.fresh === 0) usageError('need at least one loop (--keepalive or --fresh > 0)');
   return opts;
 }
