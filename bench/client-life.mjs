@@ -1,6 +1,3 @@
-import net from 'node:net';
-import { parseArgs } from 'node:util';
-
 /**
  * The life of a load-client process, shared by load-client.mjs (HTTP/1.1)
  * and h2-load-client.mjs (HTTP/2). The loops run until --duration-ms, a
@@ -13,6 +10,9 @@ import { parseArgs } from 'node:util';
  * `snapshot` messages are answered at any time; other messages go to
  * `onMessage`.
  */
+import net from 'node:net';
+import { parseArgs } from 'node:util';
+
 export class ClientLife {
   #stopping = false;
   #reported = false;
