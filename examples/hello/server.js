@@ -1,6 +1,6 @@
 // A plain node:http server with no overseer-specific code. Under overseer its
 // listen() gets the master's socket; it answers with its version and pid.
-// Deploy a new version by editing VERSION and sending SIGUSR2 to the master.
+// Deploy a new version by editing VERSION, then `overseer upgrade` (or SIGUSR2 to the master).
 const http = require('node:http');
 
 const VERSION = 'v1';
