@@ -44,6 +44,19 @@ export function useOverseerSnapshot(dir) {
 }
 
 /** Raised by `deploy` when the supervisor itself reports a failed upgrade (the old version keeps serving). */
+/**
+ * Stop a contender at the end of a measurement, whatever happened before:
+ * a failure to stop is logged as a warning, never thrown over the result.
+ * @param {{ id: string, stop: () => Promise<unknown> }} contender @param {(line: string) => void} log
+ */
+export async function stopContender(contender, log) {
+  try {
+    await contender.stop();
+  } catch (err) {
+    log(`  warning: stopping ${contender.id}: ${/** @type {Error} */ (err).message}`);
+  }
+}
+
 export class UpgradeFailed extends Error {}
 
 const STOP_TIMEOUT_MS = 20_000;

@@ -23,7 +23,7 @@
  *   is counted in `failedUpgrades` and the run goes on; a timeout ends that
  *   contender's run, reported as `error`. The contender is always stopped.
  */
-import { UpgradeFailed } from './contenders.mjs';
+import { stopContender, UpgradeFailed } from './contenders.mjs';
 import { startLoad } from './load.mjs';
 import { delay, now } from './procs.mjs';
 
@@ -81,7 +81,7 @@ export async function deployUnderLoad({ contender, upgrades, intervalMs, keepali
       try { report = await load.stop(windows); } catch (err) { error ??= err.message; }
     }
     if (load && report?.timeline && t0 !== null) timeline = fromT0(report.timeline, windows, load.toBench, t0);
-    try { await contender.stop(); } catch (err) { log(`  warning: stopping ${contender.id}: ${err.message}`); }
+    await stopContender(contender, log);
   }
   const sorted = [...durations].sort((a, b) => a - b);
   return {

@@ -16,6 +16,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import net from 'node:net';
+import { stopContender } from './contenders.mjs';
 import { startLoad } from './load.mjs';
 import { fdCount, rssKb, waitUntil } from './procs.mjs';
 
@@ -91,7 +92,7 @@ export async function measureDrain({ contender, connections, log }) {
     if (load) {
       try { report = await load.stop(); } catch (err) { error ??= err.message; }
     }
-    try { await contender.stop(); } catch (err) { log(`  warning: stopping ${contender.id}: ${err.message}`); }
+    await stopContender(contender, log);
   }
   return {
     id: contender.id,

@@ -10,7 +10,7 @@
  * - Figures come from /proc/<pid>/status (VmRSS) and /proc/<pid>/fd.
  * - An upgrade the supervisor reports as failed is listed, not counted as done.
  */
-import { UpgradeFailed, servedVersion } from './contenders.mjs';
+import { servedVersion, stopContender, UpgradeFailed } from './contenders.mjs';
 import { fdCount, rssKb } from './procs.mjs';
 
 /**
@@ -49,7 +49,7 @@ export async function measureFootprint({ contender, upgrades, log }) {
     error = err.message;
     log(`  ${contender.label}: ${err.message}`);
   } finally {
-    try { await contender.stop(); } catch (err) { log(`  warning: stopping ${contender.id}: ${err.message}`); }
+    await stopContender(contender, log);
   }
   return { id: contender.id, label: contender.label, upgrades: done, failedUpgrades, error, idle, after };
 }

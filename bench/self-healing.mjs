@@ -20,6 +20,7 @@
  * - Every wait has a deadline; the contender and the load are always stopped.
  */
 import http from 'node:http';
+import { stopContender } from './contenders.mjs';
 import { startLoad } from './load.mjs';
 import { isAlive, median, now, waitUntil } from './procs.mjs';
 
@@ -89,7 +90,7 @@ export async function measureHang({ contender, detects, windowMs, log }) {
     if (load) {
       try { report = await load.stop(); } catch (err) { error ??= err.message; }
     }
-    try { await contender.stop(); } catch (err) { log(`  warning: stopping ${contender.id}: ${err.message}`); }
+    await stopContender(contender, log);
   }
   if (report && load && replacementPid) {
     const first = firstAnswer(report, load.toBench, replacementPid);
@@ -135,7 +136,7 @@ export async function measureRecycle({ contender, recycles, growMb, timeoutMs, l
     if (load) {
       try { report = await load.stop(); } catch (err) { error ??= err.message; }
     }
-    try { await contender.stop(); } catch (err) { log(`  warning: stopping ${contender.id}: ${err.message}`); }
+    await stopContender(contender, log);
   }
   const serves = report && load ? done.map((d) => (d.newPid ? firstAnswer(report, load.toBench, d.newPid) : null)).map((t, i) => (t === null ? null : t - done[i].trigger)) : [];
   return {

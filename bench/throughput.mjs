@@ -13,7 +13,7 @@
  *   contender is stopped before the next app, whatever happened.
  */
 import { measure } from './autocannon.mjs';
-import { bare, overseer, pm2 } from './contenders.mjs';
+import { bare, overseer, pm2, stopContender } from './contenders.mjs';
 import { median } from './procs.mjs';
 
 /**
@@ -67,7 +67,7 @@ export async function runThroughput({ apps, dir, pm2Daemon, autocannon, rounds, 
       }
     } finally {
       for (const c of [...started].reverse()) {
-        try { await c.stop(); } catch (err) { log(`  warning: stopping ${c.id}: ${err.message}`); }
+        await stopContender(c, log);
       }
     }
     const rows = contenders.map((c) => {

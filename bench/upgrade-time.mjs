@@ -14,7 +14,7 @@
  *   the supervisor reports as failed is listed in `failedUpgrades` and not
  *   timed; the run goes on.
  */
-import { UpgradeFailed } from './contenders.mjs';
+import { stopContender, UpgradeFailed } from './contenders.mjs';
 import { startLoad } from './load.mjs';
 import { median } from './procs.mjs';
 
@@ -52,7 +52,7 @@ export async function measureUpgradeTime({ contender, upgrades, log }) {
     if (load) {
       try { report = await load.stop(); } catch (err) { error ??= err.message; }
     }
-    try { await contender.stop(); } catch (err) { log(`  warning: stopping ${contender.id}: ${err.message}`); }
+    await stopContender(contender, log);
   }
   const complete = [];
   const firstNew = [];
