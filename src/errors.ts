@@ -12,6 +12,8 @@ export type ErrorCode =
   | 'ERR_CONTROL'
   /** No master answers on the control socket. */
   | 'ERR_NO_MASTER'
+  /** A successor master cannot take over (src/master/succession/). */
+  | 'ERR_SUCCESSION'
   | 'ERR_IPC_TIMEOUT'
   | 'ERR_IPC_CLOSED'
   | 'ERR_IPC_REMOTE'
@@ -47,13 +49,15 @@ export type UpgradeFailureReason =
   | 'missing-listeners'
   | 'spawn-failed'
   | 'stopping'
+  /** Refused: a self-upgrade runs (the app's upgrades wait for it to end), or this master is replaced or not yet in charge. */
+  | 'busy'
   /** The new generation went live, then a worker of it died or hung within `--rollback-window`: the old one serves again. */
   | 'rolled-back'
   /** A bug, e.g. an event listener that threw; the upgrade did not happen. */
   | 'internal-error';
 
 /** Why workers could not be brought into service (src/master/bring-up/bring-up.ts): every upgrade failure but a bug. */
-export type BringUpFailureReason = Exclude<UpgradeFailureReason, 'internal-error' | 'rolled-back'>;
+export type BringUpFailureReason = Exclude<UpgradeFailureReason, 'internal-error' | 'rolled-back' | 'busy'>;
 
 /** An IPC request that got no reply in time, or whose channel closed. */
 export class IpcError extends OverseerError {}

@@ -89,10 +89,11 @@ export class ControlConnection {
     return new ControlConnection(path, socket);
   }
 
-  /** `progress`: ask for `progress` lines (an upgrade's phases), read with `nextEvent()`. */
-  send<T extends ControlRequestType>(type: T, options: { progress?: boolean } = {}): SentRequest<T> {
+  /** `progress`: ask for `progress` lines (an upgrade's phases), read with `nextEvent()`; `node`: an `upgrade-self`'s Node.js binary. */
+  send<T extends ControlRequestType>(type: T, options: { progress?: boolean; node?: string } = {}): SentRequest<T> {
     const id = ++this.#id;
-    this.#socket.write(`${JSON.stringify({ v: CONTROL_VERSION, id, type, ...(options.progress ? { progress: true } : {}) })}\n`);
+    const extra = { ...(options.progress ? { progress: true } : {}), ...(options.node === undefined ? {} : { node: options.node }) };
+    this.#socket.write(`${JSON.stringify({ v: CONTROL_VERSION, id, type, ...extra })}\n`);
     return { id, type };
   }
 

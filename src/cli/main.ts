@@ -64,10 +64,19 @@ function program(result: { code: number }): Command {
   addClientOptions(
     root.command('upgrade').description('upgrade the running master and wait for the outcome: exit 0 live, 1 rejected, 2 no master'),
     'give up waiting after this long (exit 1; the upgrade may still complete)',
-  ).action(async (opts: ClientOptions) => {
-    const { runUpgrade } = await import('./upgrade.js');
-    result.code = await runUpgrade(opts);
-  });
+  )
+    .option('--self', 'replace the master itself: a successor master from the overseer on disk now takes over the sockets, with no failed request')
+    .option('--node <path>', 'with --self: the Node.js binary the successor runs on (default: the one the master runs on)')
+    .action(async (opts: ClientOptions & { self?: boolean; node?: string }) => {
+      if (opts.self) {
+        const { runSelfUpgrade } = await import('./upgrade-self.js');
+        result.code = await runSelfUpgrade(opts);
+        return;
+      }
+      if (opts.node !== undefined) throw new ConfigError(`--node ${opts.node}: only with --self (the Node.js binary of a successor master)`);
+      const { runUpgrade } = await import('./upgrade.js');
+      result.code = await runUpgrade(opts);
+    });
   addClientOptions(
     root.command('status').description('show the running master: pid, uptime, listeners, workers, last upgrade'),
     'give up waiting for an answer after this long (default 10000)',

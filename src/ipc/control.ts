@@ -23,7 +23,7 @@ export const CONTROL_VERSION = 1;
 /** Requests are tiny; anything longer is refused before it is parsed. */
 export const MAX_REQUEST_BYTES = 4096;
 
-export const REQUEST_TYPES = ['upgrade', 'status', 'stop'] as const;
+export const REQUEST_TYPES = ['upgrade', 'status', 'stop', 'upgrade-self'] as const;
 export type ControlRequestType = (typeof REQUEST_TYPES)[number];
 
 export type ControlRequest = {
@@ -32,7 +32,12 @@ export type ControlRequest = {
   readonly type: ControlRequestType;
   /** `upgrade` only: stream `progress` lines as the upgrade runs. */
   readonly progress?: boolean;
+  /** `upgrade-self` only: the absolute path of the Node.js binary the successor master runs on (default: the master's own). */
+  readonly node?: string;
 };
+
+/** The longest `node` path a request may carry (PATH_MAX). */
+export const MAX_NODE_PATH = 4096;
 
 export type ControlErrorCode = 'bad-json' | 'bad-request' | 'unsupported-version' | 'unknown-request' | 'request-too-large' | 'internal-error';
 
@@ -90,6 +95,8 @@ export interface MasterStatus {
   readonly pid: number;
   readonly name: string;
   readonly version: string;
+  /** The Node.js version the master runs on (`process.version`). */
+  readonly node: string;
   readonly state: string;
   readonly uptimeMs: number;
   readonly rssBytes: number;
@@ -140,11 +147,55 @@ export type ControlProgress = {
   readonly progress: UpgradeProgress;
 };
 
+/** Why a self-upgrade did not happen; the running master keeps serving in every case. */
+export type SelfUpgradeFailureReason =
+  /** Another upgrade (of the app or of the master) is running. */
+  | 'busy'
+  /** The master is starting or stopping. */
+  | 'not-running'
+  /** The successor could not be started (the Node.js binary or overseer's entry is missing, fork failed). */
+  | 'spawn-failed'
+  /** The successor exited before it took over. */
+  | 'exited'
+  /** The successor was not ready within `--ready-timeout`. */
+  | 'ready-timeout'
+  /** The successor speaks another version of the succession protocol. */
+  | 'protocol'
+  /** The successor broke the succession protocol (a malformed message, its channel closed). */
+  | 'broken'
+  /** The master started to stop meanwhile. */
+  | 'stopping';
+
+/** The outcome of `upgrade-self`: the successor serves, or the old master does, as before. */
+export type SelfUpgradeOutcome =
+  | {
+      readonly ok: true;
+      /** The successor master, now in charge (PID file, control socket, systemd's MainPID). */
+      readonly pid: number;
+      /** The master that answered, now draining its workers before it exits. */
+      readonly previousPid: number;
+      /** The successor's first generation, live. */
+      readonly generation: number;
+      /** The successor's overseer version and Node.js version. */
+      readonly version: string;
+      readonly node: string;
+      readonly durationMs: number;
+    }
+  | {
+      readonly ok: false;
+      readonly reason: SelfUpgradeFailureReason;
+      readonly message: string;
+      readonly durationMs: number;
+      /** The successor's pid, when one was started. */
+      readonly successorPid?: number;
+    };
+
 /** The request→reply map: what each request is answered with. Adding a request type fails the build until it is here. */
 export interface ResultOf {
   readonly upgrade: UpgradeOutcome;
   readonly status: MasterStatus;
   readonly stop: StopProgress;
+  readonly 'upgrade-self': SelfUpgradeOutcome;
 }
 
 /** The answer line to a request of type `K`. */
@@ -173,6 +224,8 @@ export const IS_RESULT_OF: { readonly [K in ControlRequestType]: (value: unknown
   upgrade: (value): value is UpgradeOutcome => isObject(value) && typeof value.ok === 'boolean',
   status: (value): value is MasterStatus => isObject(value) && Array.isArray(value.workers) && typeof value.pid === 'number',
   stop: (value): value is StopProgress => isObject(value) && (value.stage === 'stopping' || value.stage === 'stopped'),
+  'upgrade-self': (value): value is SelfUpgradeOutcome =>
+    isObject(value) && (value.ok === true ? typeof value.pid === 'number' : value.ok === false && typeof value.reason === 'string'),
 };
 
 /** An answer line as the client reads it: the envelope checked, the `result` not yet (IS_RESULT_OF). */
@@ -239,5 +292,11 @@ export function parseControlRequest(line: string): ParsedRequest {
     return { ok: false, id, code: 'bad-request', message: '`progress` must be a boolean' };
   }
   const type = v.type as ControlRequestType;
-  return { ok: true, request: { v: CONTROL_VERSION, id, type, ...(v.progress === true ? { progress: true } : {}) } };
+  if (v.node !== undefined && (type !== 'upgrade-self' || typeof v.node !== 'string' || !v.node.startsWith('/') || v.node.length > MAX_NODE_PATH || v.node.includes('\0'))) {
+    return { ok: false, id, code: 'bad-request', message: '`node` must be an absolute path, and only in an `upgrade-self` request' };
+  }
+  return {
+    ok: true,
+    request: { v: CONTROL_VERSION, id, type, ...(v.progress === true ? { progress: true } : {}), ...(typeof v.node === 'string' ? { node: v.node } : {}) },
+  };
 }

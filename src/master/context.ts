@@ -25,4 +25,6 @@ export interface MasterContext {
   respawned(killed: WorkerHandle, signal: string, replacement: WorkerHandle): void;
   /** A slot's worker of an in-service generation became live. */
   slotLive(generation: Generation): void;
+  /** A successor's first workers wait here before they are activated (bring-up.ts); undefined: no wait. */
+  holdBack(workers: readonly WorkerHandle[]): Promise<void> | undefined;
 }

@@ -5,7 +5,7 @@
  */
 import type { BringUpFailureReason } from '../errors.js';
 import type { ListenAddress } from '../ipc/address.js';
-import type { UpgradeOutcome, UpgradePhases } from '../ipc/control.js';
+import type { SelfUpgradeFailureReason, UpgradeOutcome, UpgradePhases } from '../ipc/control.js';
 import type { OwnListenVia } from '../ipc/to-master.js';
 import type { WorkerState } from './workers/worker-state.js';
 
@@ -23,14 +23,19 @@ export interface MasterEvents {
   'master.started': [{ pid: number; listeners: ListenAddress[] }];
   /** The first generation is entirely live. */
   'master.ready': [{ generation: number; pids: (number | undefined)[] }];
-  'master.stopping': [{ reason: string; graceful: boolean }];
+  /** `replacedBy`: the successor master that took over (`overseer upgrade --self`); this one only drains its workers. */
+  'master.stopping': [{ reason: string; graceful: boolean; replacedBy?: number }];
   'master.stopped': [{ durationMs: number }];
   'listener.bound': [WorkerFacts & { address: ListenAddress }];
   'listener.unused': [{ address: ListenAddress }];
   /** A worker listens on an address by itself (port 0, a handle, an fd): not held by the master, not kept across upgrades. */
   'listener.own': [WorkerFacts & { address: ListenAddress; via: OwnListenVia }];
-  /** A socket systemd passed in is held; `serves` is the `--listen` address it stands for (none: held as passed). */
-  'listener.inherited': [{ address: ListenAddress; fd: number; name: string; serves?: ListenAddress }];
+  /**
+   * A socket systemd (or a predecessor master: `overseer upgrade --self`) passed in is held; `fdName`: its
+   * FileDescriptorName=; `serves`: the `--listen` address it stands for (none: held as passed). (Not `name`,
+   * which is the logger's.)
+   */
+  'listener.inherited': [{ address: ListenAddress; from: 'systemd' | 'predecessor'; fd: number; fdName: string; serves?: ListenAddress }];
   'worker.spawned': [WorkerFacts & { script: string; cwd: string }];
   'worker.ready': [WorkerFacts & { startupMs: number }];
   'worker.live': [WorkerFacts];
@@ -71,4 +76,14 @@ export interface MasterEvents {
   'drain.finished': [WorkerFacts & { durationMs: number; forced: string | undefined; code: number | null; signal: string | null }];
   /** The reader of the master's stdout or stderr stalled or went away, and output was dropped (outlet.ts); reported once it drains. */
   'output.dropped': [{ stream: 'stdout' | 'stderr'; masterLines: number; workerBytes: number }];
+  /** `overseer upgrade --self` (src/master/succession/), in the predecessor: the successor master said hello. */
+  'succession.started': [{ successorPid: number; version: string; node: string }];
+  /** The successor's first generation is ready, held back (it has accepted nothing); it is told to take over. */
+  'succession.held': [{ successorPid: number; generation: number }];
+  /** The successor took over: it holds the control socket and the PID file and its workers accept; this master drains and exits. */
+  'succession.handed-over': [{ successorPid: number; generation: number }];
+  /** The self-upgrade failed; this master goes on serving (the successor, if one started, was stopped). */
+  'succession.failed': [{ reason: SelfUpgradeFailureReason; message: string; successorPid?: number }];
+  /** In the successor: it took over from `predecessorPid`, serving `generation`. */
+  'succession.took-over': [{ predecessorPid: number; generation: number }];
 }

@@ -14,10 +14,10 @@ type Describe<K extends keyof MasterEvents> = (payload: MasterEvents[K][0]) => [
 const DESCRIBE: { [K in keyof MasterEvents]: Describe<K> } = {
   'master.started': (p) => ['info', `master ${p.pid} listening on ${p.listeners.map(formatAddress).join(', ') || '(nothing yet)'}`],
   'master.ready': (p) => ['info', `generation ${p.generation} is serving`],
-  'master.stopping': (p) => ['info', `stopping (${p.reason}${p.graceful ? '' : ', at once'})`],
+  'master.stopping': (p) => ['info', `stopping (${p.reason}${p.graceful ? '' : ', at once'})${p.replacedBy === undefined ? '' : ': draining the workers; the sockets stay with the successor'}`],
   'master.stopped': (p) => ['info', `stopped after ${p.durationMs} ms`],
   'listener.bound': (p) => ['info', `listening on ${formatAddress(p.address)} for worker ${p.pid}`],
-  'listener.inherited': (p) => ['info', `holding ${formatAddress(p.address)} passed by systemd as fd ${p.fd} (${p.name})${p.serves ? ` for --listen ${formatAddress(p.serves)}` : ''}`],
+  'listener.inherited': (p) => ['info', `holding ${formatAddress(p.address)} passed by ${p.from === 'systemd' ? 'systemd' : 'the predecessor master'} as fd ${p.fd} (${p.fdName})${p.serves ? ` for --listen ${formatAddress(p.serves)}` : ''}`],
   'listener.own': (p) => ['info', `worker ${p.pid} listens on ${formatAddress(p.address)} by itself (${describeVia(p.via)}), not on a socket the master holds`],
   'listener.unused': (p) => ['warn', `no worker listens on ${formatAddress(p.address)}; connections to it will wait unanswered`],
   'worker.spawned': (p) => ['info', `worker ${p.pid} spawned (generation ${p.generation})`],
@@ -48,6 +48,11 @@ const DESCRIBE: { [K in keyof MasterEvents]: Describe<K> } = {
     `the reader of ${p.stream} fell behind: dropped ${p.masterLines} master log lines and ${p.workerBytes} bytes of worker output`,
   ],
   'drain.finished': (p) => ['info', `worker ${p.pid} drained in ${p.durationMs} ms${p.forced ? ` (forced with ${p.forced})` : ''}`],
+  'succession.started': (p) => ['info', `successor master ${p.successorPid} started (overseer ${p.version}, node ${p.node})`],
+  'succession.held': (p) => ['info', `successor master ${p.successorPid} has generation ${p.generation} ready; handing over`],
+  'succession.handed-over': (p) => ['info', `successor master ${p.successorPid} took over with generation ${p.generation}; draining this master's workers, then exiting`],
+  'succession.failed': (p) => ['error', `self-upgrade failed: ${p.reason}: ${p.message}; this master keeps serving`],
+  'succession.took-over': (p) => ['info', `took over from master ${p.predecessorPid}: generation ${p.generation} is serving`],
 };
 
 export function logMasterEvents(master: Master, logger: Logger): void {

@@ -17,7 +17,7 @@ import { EventEmitter } from 'node:events';
 import type { Clock } from '../clock.js';
 import { credentialsBinder, foreignCredentials } from './sockets/bind-as.js';
 import type { MasterContext } from './context.js';
-import type { MasterStatus } from '../ipc/control.js';
+import type { MasterStatus, SelfUpgradeOutcome } from '../ipc/control.js';
 import type { MasterEvents, UpgradeResult } from './events.js';
 import { type Generation, type Slot, createGeneration } from './generations/generation.js';
 import { retire } from './generations/retire.js';
@@ -38,8 +38,12 @@ import { followWorker } from './workers/follow.js';
 import { Healer, type HealerOptions } from './health/healer.js';
 import { WorkerHandle } from './workers/worker-handle.js';
 import { workerSpec } from './spawn/worker-env.js';
+import type { HoldBack } from './succession/hold-back.js';
 
 export type MasterState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+/** Starts a successor master and settles when it took over or failed (succession/replace-self.ts). */
+export type SelfUpgrader = (request: { readonly node?: string }, signal: AbortSignal) => Promise<SelfUpgradeOutcome>;
 
 export type { LastUpgrade } from './generations/queue.js';
 
@@ -56,6 +60,20 @@ export interface MasterDeps {
   readonly controlPath?: string;
   /** Self-healing seams (RSS reader, jitter, sample interval) for tests. */
   readonly health?: HealerOptions;
+  /** This master is a successor (succession/): it goes on from its predecessor's numbers, and holds its first workers back. */
+  readonly successor?: SuccessorSeams;
+}
+
+/** What a successor master starts from (succession/protocol.ts, SuccessionStart). */
+export interface SuccessorSeams {
+  /** The predecessor's generation in service; the first here is the next. */
+  readonly generation: number;
+  readonly workerSeq: number;
+  /** Crash replacements per slot, counted on. */
+  readonly restarts: readonly number[];
+  readonly lastUpgrade: LastUpgrade | null;
+  /** Where the first workers wait until the take-over. */
+  readonly holdBack: HoldBack;
 }
 
 export class Master extends EventEmitter<MasterEvents> {
@@ -77,6 +95,14 @@ export class Master extends EventEmitter<MasterEvents> {
   /** Ends a running rollback window early (a new trigger). */
   #endWindow: (() => void) | undefined;
   #startedAt: number | undefined;
+  /**
+   * Self-upgrade (succession/): `replacing` while a successor is started
+   * (this master goes on serving, and runs no upgrade), `replaced` once it
+   * has taken over (this master drains and exits); `successor` in a
+   * successor until it has taken over.
+   */
+  #succession: 'none' | 'replacing' | 'replaced' | 'successor' = 'none';
+  #selfUpgrader: SelfUpgrader | undefined;
 
   constructor(options: MasterOptions, deps: MasterDeps) {
     super();
@@ -94,7 +120,16 @@ export class Master extends EventEmitter<MasterEvents> {
       held: () => this.held.all.map((l) => l.address),
       slotLive: (generation) => this.#announceReadyOnce(generation),
       respawned: (killed, signal, replacement) => this.emit('worker.respawned', { ...killed.facts, signal, replacementPid: replacement.pid }),
+      holdBack: (workers) => {
+        const gate = deps.successor?.holdBack;
+        return gate && !gate.opened ? gate.wait(workers, this.#stopController.signal) : undefined;
+      },
     };
+    if (deps.successor) {
+      this.#succession = 'successor';
+      this.#generationSeq = deps.successor.generation;
+      this.#workerSeq = deps.successor.workerSeq;
+    }
     this.#announceReadyOnce = announceReadyOnce(this.held, this.#context.emit);
     this.#healer = new Healer(this.#context, deps.health);
     this.#upgrades = new UpgradeQueue({
@@ -104,7 +139,7 @@ export class Master extends EventEmitter<MasterEvents> {
         this.#endWindow?.(); // a new upgrade starts from the new generation (docs/upgrade.md)
       },
       internalFailure: (result) => this.emit('upgrade.failed', result),
-    });
+    }, deps.successor?.lastUpgrade ?? undefined);
     for (const stream of ['stdout', 'stderr'] as const) {
       deps.output[stream].onDropped = (dropped) => this.emit('output.dropped', { stream, ...dropped });
     }
@@ -133,6 +168,16 @@ export class Master extends EventEmitter<MasterEvents> {
 
   get upgrading(): boolean {
     return this.#upgrades.busy;
+  }
+
+  /** The last worker id given. */
+  get workerSeq(): number {
+    return this.#workerSeq;
+  }
+
+  /** Crash replacements per slot of the generation in service. */
+  get slotRestarts(): number[] {
+    return this.#current?.slots.map((s) => s.restarts) ?? [];
   }
 
   /** The last RSS sampled for `worker` by `--max-memory`, in bytes. */
@@ -165,13 +210,64 @@ export class Master extends EventEmitter<MasterEvents> {
     this.#state = 'starting';
     this.#startedAt = this.#deps.clock.now();
     // Validated, bound, PID file written; or thrown with nothing left; or stopped meanwhile.
-    if (!(await prepareStart({ ...this.#deps, options: this.options, held: this.held }, () => this.#state !== 'starting'))) return;
+    const prepare = { ...this.#deps, options: this.options, held: this.held, deferPidFile: this.#deps.successor !== undefined };
+    if (!(await prepareStart(prepare, () => this.#state !== 'starting'))) return;
     this.#state = 'running';
-    for (const held of this.held.all) if (held.inherited) this.emit('listener.inherited', { address: held.address, ...held.inherited });
+    for (const held of this.held.all) {
+      if (!held.inherited) continue;
+      const { fd, name, serves } = held.inherited;
+      const from = this.#deps.successor && name === 'predecessor' ? 'predecessor' : 'systemd';
+      this.emit('listener.inherited', { address: held.address, from, fd, fdName: name, ...(serves ? { serves } : {}) });
+    }
     this.emit('master.started', { pid: this.#deps.pid, listeners: this.held.all.map((l) => l.address) });
     const generation = createGeneration(++this.#generationSeq, this.options);
+    for (const slot of generation.slots) slot.restarts = this.#deps.successor?.restarts[slot.index] ?? 0;
     this.#current = generation;
     for (const slot of generation.slots) void fillSlot(this.#context, generation, slot);
+  }
+
+  /** Whether a successor took over from this master (it only drains its workers now). */
+  get replaced(): boolean {
+    return this.#succession === 'replaced';
+  }
+
+  /** A successor has taken over (its first workers accept): it may upgrade from now on. */
+  tookOver(): void {
+    if (this.#succession === 'successor') this.#succession = 'none';
+  }
+
+  /** Make `upgradeSelf` available: `replace` is the OS side (succession/replace-self.ts, wired by start.ts). */
+  enableSelfUpgrade(replace: SelfUpgrader): void {
+    this.#selfUpgrader = replace;
+  }
+
+  /**
+   * `overseer upgrade --self`: the self-upgrader starts a successor and
+   * resolves once it has taken over, or failed. Meanwhile upgrades are
+   * refused (`busy`). On success this master drains its workers and stops,
+   * leaving the sockets, the PID file and the control socket to the
+   * successor. One at a time; refused during an upgrade.
+   */
+  async upgradeSelf(request: { readonly node?: string }): Promise<SelfUpgradeOutcome> {
+    const replace = this.#selfUpgrader;
+    if (!replace) return { ok: false, reason: 'not-running', message: 'this master cannot replace itself (it was not started by `overseer start`)', durationMs: 0 };
+    if (this.#state !== 'running' || this.#succession === 'successor' || this.#succession === 'replaced') {
+      const now = this.#succession === 'successor' ? 'taking over from its predecessor' : this.#succession === 'replaced' ? 'replaced by its successor' : this.#state;
+      return { ok: false, reason: 'not-running', message: `the master is ${now}`, durationMs: 0 };
+    }
+    if (this.#succession !== 'none' || this.#upgrades.busy) {
+      const what = this.#succession !== 'none' ? 'a self-upgrade' : 'an upgrade';
+      return { ok: false, reason: 'busy', message: `${what} is running; try again once it is done`, durationMs: 0 };
+    }
+    this.#succession = 'replacing';
+    const outcome = await replace(request, this.#stopController.signal);
+    if (!outcome.ok) {
+      this.#succession = 'none';
+      return outcome;
+    }
+    this.#succession = 'replaced';
+    void this.#stop(`replaced by master ${outcome.pid}`, true, outcome.pid);
+    return outcome;
   }
 
   /**
@@ -182,6 +278,16 @@ export class Master extends EventEmitter<MasterEvents> {
   upgrade(trigger: string): Promise<UpgradeResult> {
     if (this.#state !== 'running') {
       return Promise.resolve(stoppingResult(`cannot upgrade while ${this.#state}`));
+    }
+    if (this.#succession !== 'none') {
+      const message = this.#succession === 'successor'
+        ? 'this master is taking over from its predecessor; upgrade again once it has'
+        : this.#succession === 'replacing'
+          ? 'a self-upgrade (overseer upgrade --self) is running; upgrade again once it is done'
+          : 'this master has been replaced by its successor; upgrade through the successor';
+      const result: UpgradeResult = { ok: false, generation: undefined, reason: 'busy', durationMs: 0, message };
+      this.emit('upgrade.failed', result);
+      return Promise.resolve(result);
     }
     return this.#upgrades.enqueue(trigger);
   }
@@ -206,11 +312,12 @@ export class Master extends EventEmitter<MasterEvents> {
     return this.#stopped!;
   }
 
-  #stop(reason: string, graceful: boolean): Promise<void> {
+  /** `replacedBy`: a successor holds the sockets and the PID file now; they are left as they are. */
+  #stop(reason: string, graceful: boolean, replacedBy?: number): Promise<void> {
     if (this.#stopped) return this.#stopped;
     const started = this.#deps.clock.now();
     this.#state = 'stopping';
-    this.emit('master.stopping', { reason, graceful });
+    this.emit('master.stopping', { reason, graceful, ...(replacedBy === undefined ? {} : { replacedBy }) });
     this.#stopController.abort();
     this.#healer.close();
     this.#upgrades.cancelFollowUp(stoppingResult('master is stopping'));
@@ -218,8 +325,10 @@ export class Master extends EventEmitter<MasterEvents> {
       await this.#upgrades.idle();
       if (this.#current) retire(this.#context, this.#current, 'stop');
       await Promise.all([...this.#workers].map((w) => w.exited));
-      this.held.closeAll();
-      if (this.options.pidFile) removePidFile(this.options.pidFile, this.#deps.pid);
+      // Closing a unix socket the master bound removes its file, which is the
+      // successor's too: a replaced master leaves its sockets to the exit.
+      if (replacedBy === undefined) this.held.closeAll();
+      if (this.options.pidFile && replacedBy === undefined) removePidFile(this.options.pidFile, this.#deps.pid);
       this.#state = 'stopped';
       this.emit('master.stopped', { durationMs: Math.round(this.#deps.clock.now() - started) });
     })();

@@ -24,6 +24,8 @@ export interface PrepareStartDeps {
   readonly pid: number;
   /** Recorded beside the PID file (src/ipc/control-record.ts). */
   readonly controlPath?: string | undefined;
+  /** A successor master writes the PID file when it takes over, not at start (src/master/succession/). */
+  readonly deferPidFile?: boolean;
 }
 
 export async function prepareStart(deps: PrepareStartDeps, cancelled: () => boolean): Promise<boolean> {
@@ -41,7 +43,7 @@ export async function prepareStart(deps: PrepareStartDeps, cancelled: () => bool
     throw new ConfigError('--exec needs a socket to hand over: give --listen (or start under systemd socket activation)');
   }
   try {
-    if (options.pidFile) writePidFile(options.pidFile, deps.pid, deps.controlPath);
+    if (options.pidFile && !deps.deferPidFile) writePidFile(options.pidFile, deps.pid, deps.controlPath);
   } catch (error) {
     held.closeAll();
     throw error;

@@ -4,6 +4,12 @@
  * start, after the master has released everything it took. The options are
  * validated by the caller (src/cli/main.ts, through options/index.ts) before this module, and the master's
  * logging stack with it, is loaded.
+ *
+ * A successor master (`overseer upgrade --self`, src/master/succession/)
+ * starts the same way with three things deferred to its take-over: the
+ * control socket (taken from the predecessor by rename), the PID file and
+ * systemd's notifications (READY=1 with MAINPID=). Until then its first
+ * generation is held back and its predecessor serves.
  */
 import { once } from 'node:events';
 import { effectiveUid } from '../ipc/trusted-dir.js';
@@ -20,15 +26,34 @@ import { installSignals } from './signals.js';
 import { takeInheritedSockets } from './systemd/socket-activation.js';
 import { osSpawner } from './spawn/os-spawner.js';
 import { watchForChanges } from './os/watch.js';
+import { writePidFile } from './os/pid-file.js';
+import type { MasterMetrics } from './metrics/index.js';
+import type { MetricsServer } from './metrics/server.js';
+import type { TcpAddress } from './options/metrics-address.js';
+import { HoldBack } from './succession/hold-back.js';
+import { replaceSelf } from './succession/replace-self.js';
+import { spawnSuccessor } from './succession/spawn-successor.js';
+import { type PredecessorChannel, type Successor, takeSuccession } from './succession/successor.js';
+import type { ControlServer } from './control/server.js';
+import type { Logger } from 'pino';
 
 /** How long the last lines may take to reach a slow reader before the process exits. */
 const OUTPUT_FLUSH_MS = 2_000;
 
-/** With `--metrics`: the series subscribed to `master` and served (src/master/metrics/, loaded only then). */
-async function serveMetricsOf(master: Master) {
+/** With `--metrics`: the series subscribed to `master` (src/master/metrics/, loaded only then). */
+async function recordMetricsOf(master: Master): Promise<MasterMetrics | undefined> {
   if (!master.options.metrics) return undefined;
-  const { startMetrics } = await import('./metrics/index.js');
-  return startMetrics(master, master.options.metrics);
+  const { recordMasterMetrics } = await import('./metrics/index.js');
+  return recordMasterMetrics(master);
+}
+
+/** The `--metrics` endpoint, served and announced; `fd`: the socket a predecessor passed. */
+async function serveMetrics(metrics: MasterMetrics, at: TcpAddress | { readonly fd: number }, logger: Logger): Promise<MetricsServer> {
+  const server = await metrics.serve(at);
+  const { host, port } = server.address;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/metrics`;
+  logger.info({ event: 'metrics.listening', host, port, url }, `serving metrics at ${url}`);
+  return server;
 }
 
 /** `options` were validated, and checked against the disk and node (preflight.ts), by the caller. */
@@ -38,50 +63,103 @@ export async function runStart(options: MasterOptions): Promise<number> {
   const output = { stdout: new Outlet(process.stdout), stderr: new Outlet(process.stderr) };
   const flushOutput = () => Promise.all([output.stdout.flush(OUTPUT_FLUSH_MS), output.stderr.flush(OUTPUT_FLUSH_MS)]);
   const logger = createLogger({ level: options.logLevel, format: options.logFormat, name: options.name, destination: { write: (line) => output.stdout.writeOwn(line) } });
-  // systemd's LISTEN_* and NOTIFY_SOCKET are taken out of the environment
+  // A successor says hello to its predecessor first (succession/successor.ts).
+  // It, systemd's LISTEN_* and NOTIFY_SOCKET are taken out of the environment
   // here, before any worker is forked with it.
-  const inherited = takeInheritedSockets(process.env, process.pid);
+  const successor = takeSuccession(process.env, process as PredecessorChannel, process.pid);
+  const inherited = [...takeInheritedSockets(process.env, process.pid), ...(successor?.sockets ?? [])];
+  const notifySocket = process.env.NOTIFY_SOCKET ?? successor?.start.notifySocket;
   // Where the control socket goes is decided now (nothing is created yet),
   // so the master can record it beside its PID file.
   const { where, skipped } = chooseControlPath(options.control, options.name, process.env, effectiveUid());
   for (const { dir, message } of skipped) {
     logger.warn({ event: 'control.dir-skipped', dir, message }, `not using ${dir} for the control socket: ${message}`);
   }
+  // A successor's first workers wait, ready, until it takes over; `held` is said once all are.
+  const holdBack = successor && new HoldBack(options.workers, () => successor.send({ type: 'held', generation: master.currentGeneration ?? 0 }));
   const master = new Master(options, {
     spawner: osSpawner(systemClock), clock: systemClock, output, pid: process.pid, inherited, controlPath: where.path,
+    ...(successor && holdBack ? { successor: { ...successor.start, holdBack } } : {}),
   });
   logMasterEvents(master, logger);
-  const notifier = attachSdNotify(master, { env: process.env, log: logger });
+  let notifier = successor ? undefined : attachSdNotify(master, { env: process.env, log: logger });
   let forced = false;
   master.on('master.stopping', ({ graceful }) => {
     if (!graceful) forced = true;
   });
   const stopped = once(master, 'master.stopped');
 
+  const controlLog = (level: 'debug' | 'info' | 'warn', fields: { event: string } & Record<string, unknown>, message: string) => logger[level](fields, message);
   // The control socket comes first: a second master with the same name fails
   // here, "already running", before it has bound or spawned anything.
-  const control = await openControlServer(where, master, (level, fields, message) => logger[level](fields, message));
-  let metrics: Awaited<ReturnType<typeof serveMetricsOf>> | undefined;
+  let control: ControlServer | undefined = successor ? undefined : await openControlServer(where, master, controlLog);
+  // Subscribed before the start, so the first generation's workers count.
+  const metrics = await recordMetricsOf(master);
+  let metricsServer: MetricsServer | undefined;
+  // A successor may be told to stop (SIGTERM) by its predecessor while it
+  // waits to take over: its signals are answered from the start.
+  let removeSignals = successor ? installSignals(master) : undefined;
   try {
-    // Subscribed before the start, so the first generation's workers count.
-    metrics = await serveMetricsOf(master);
-    if (metrics) {
-      const { host, port } = metrics.address;
-      const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/metrics`;
-      logger.info({ event: 'metrics.listening', host, port, url }, `serving metrics at ${url}`);
-    }
+    if (metrics && options.metrics && !successor) metricsServer = await serveMetrics(metrics, options.metrics, logger);
     await master.start();
+    if (successor && holdBack) {
+      // Everything a master holds by name is taken from the predecessor now, in this order (succession/protocol.ts).
+      const tookOver = await takeOver(successor, master, holdBack, {
+        open: () => openControlServer(where, master, controlLog, { replace: true }),
+        serveMetrics: async (carried) => {
+          if (!metrics || !options.metrics) return;
+          metrics.carry(carried);
+          const fd = successor.start.metricsFd;
+          metricsServer = await serveMetrics(metrics, fd === undefined ? options.metrics : { fd }, logger);
+        },
+        notify: () => (notifier = attachSdNotify(master, { env: { NOTIFY_SOCKET: notifySocket }, log: logger, mainPid: process.pid })),
+      });
+      control = tookOver;
+    }
   } catch (error) {
-    await metrics?.close();
-    await control.close();
+    if (successor && master.state !== 'created') {
+      await master.stop(`cannot take over: ${(error as Error).message}`);
+    }
+    await metricsServer?.close();
+    await control?.close();
     await flushOutput();
     throw error;
   }
+  if (!control) throw new Error('unreachable: no control socket after the start');
+  const openControl = control;
+  // `overseer upgrade --self`: this master can be replaced by a successor (succession/replace-self.ts).
+  master.enableSelfUpgrade((request, signal) => replaceSelf(master, request, {
+    entry: process.argv[1] ?? '',
+    args: process.argv.slice(2),
+    execArgv: process.execArgv,
+    defaultNode: process.execPath,
+    cwd: process.cwd(),
+    env: process.env,
+    notifySocket,
+    metrics: metrics && metricsServer && {
+      fd: metricsServer.fd,
+      snapshot: () => metrics.snapshot(),
+      close: async () => {
+        const server = metricsServer;
+        metricsServer = undefined;
+        await server?.close();
+      },
+    },
+    readyTimeoutMs: options.readyTimeoutMs,
+    killTimeoutMs: options.drainTimeoutMs + options.killTimeoutMs,
+    clock: systemClock,
+    spawn: spawnSuccessor,
+    reassert: async () => {
+      if (options.pidFile) writePidFile(options.pidFile, process.pid, where.path);
+      await openControl.reclaim();
+      if (metrics && options.metrics && !metricsServer) metricsServer = await serveMetrics(metrics, options.metrics, logger);
+    },
+  }, signal));
   // The master's own handles (bound, not listening, sockets; unref'd timers)
   // do not keep the event loop alive, and while no worker is alive nothing
   // else does: this process lives until the master has stopped.
   const keepAlive = setInterval(() => {}, 2 ** 30);
-  const removeSignals = installSignals(master);
+  removeSignals ??= installSignals(master);
   const stopWatching = options.watch.length === 0
     ? undefined
     : watchForChanges(options.watch, {
@@ -90,14 +168,60 @@ export async function runStart(options: MasterOptions): Promise<number> {
         onReady: () => logger.info({ event: 'watch.ready', paths: options.watch }, `watching ${options.watch.join(', ')}`),
         onChange: (path) => void master.upgrade(`change: ${path}`),
       });
+  // A replaced master watches no more: its successor does.
+  master.once('succession.handed-over', () => void stopWatching?.());
 
   const [{ durationMs }] = await stopped;
-  await notifier.idle(); // STOPPING=1 delivered before the process exits
-  await control.close(durationMs);
-  await metrics?.close();
+  await notifier?.idle(); // STOPPING=1 delivered before the process exits
+  // The control socket's path is the successor's now: leave it.
+  if (master.replaced) openControl.abandon();
+  else await openControl.close(durationMs);
+  await metricsServer?.close();
   clearInterval(keepAlive);
   await stopWatching?.();
   removeSignals();
   await flushOutput();
   return forced ? 1 : 0;
+}
+
+interface TakeOverSteps {
+  /** The control socket, by rename over the predecessor's. */
+  open(): Promise<ControlServer>;
+  /** The `--metrics` endpoint, on the predecessor's socket, with its counts added. */
+  serveMetrics(carried: Parameters<MasterMetrics['carry']>[0]): Promise<void>;
+  /** Attach sd_notify: READY=1 goes with MAINPID= this process. */
+  notify(): { idle(): Promise<void> };
+}
+
+/**
+ * A successor's take-over, once its first generation is held ready: wait for
+ * the predecessor's `take-over`, take the control socket and the PID file,
+ * serve metrics, let the workers accept, and once they all do, tell systemd
+ * and then the predecessor (`took-over`), which drains its workers only
+ * then. Throws if the predecessor goes away or the master stops first.
+ */
+async function takeOver(successor: Successor, master: Master, holdBack: HoldBack, steps: TakeOverSteps): Promise<ControlServer> {
+  const stopping = new Promise<never>((_, reject) => {
+    master.once('master.stopping', ({ reason }) => reject(new Error(`the master is stopping (${reason})`)));
+  });
+  stopping.catch(() => {});
+  const state = await Promise.race([successor.takeOver, stopping]);
+  const control = await steps.open();
+  try {
+    const { pidFile } = master.options;
+    if (pidFile) writePidFile(pidFile, master.pid, control.path, successor.start.predecessorPid);
+    await steps.serveMetrics(state.metrics);
+    const notifier = steps.notify();
+    const ready = once(master, 'master.ready');
+    master.tookOver();
+    holdBack.open();
+    const [{ generation }] = await Promise.race([ready, stopping]);
+    await notifier.idle(); // MAINPID= read by the manager before the predecessor may exit
+    successor.send({ type: 'took-over', generation, controlPath: control.path });
+    master.emit('succession.took-over', { predecessorPid: successor.start.predecessorPid, generation });
+    return control;
+  } catch (error) {
+    await control.close();
+    throw error;
+  }
 }

@@ -51,6 +51,7 @@ export function masterStatus(master: StatusSource, now: number): MasterStatus {
     pid: master.pid,
     name: master.options.name,
     version: overseerVersion(),
+    node: process.version,
     state: master.state,
     uptimeMs: Math.round(now - (master.startedAt ?? now)),
     rssBytes: process.memoryUsage.rss(),

@@ -77,8 +77,8 @@ describe('socket activation', () => {
     // matching no --listen, is held as passed. Names come from LISTEN_FDNAMES.
     const inherited = master.events.filter((e) => e.event === 'listener.inherited');
     expect(inherited).toEqual([
-      expect.objectContaining({ fd: 3, name: 'web', address: { kind: 'tcp', host: '127.0.0.1', port }, serves: { kind: 'tcp', host: '127.0.0.1', port } }),
-      expect.objectContaining({ fd: 4, name: 'admin', address: { kind: 'unix', path: adminPath } }),
+      expect.objectContaining({ fd: 3, fdName: 'web', from: 'systemd', address: { kind: 'tcp', host: '127.0.0.1', port }, serves: { kind: 'tcp', host: '127.0.0.1', port } }),
+      expect.objectContaining({ fd: 4, fdName: 'admin', address: { kind: 'unix', path: adminPath } }),
     ]);
     expect(inherited[1]!.serves).toBeUndefined();
     expect(started.listeners).toEqual([{ kind: 'tcp', host: '127.0.0.1', port }, { kind: 'unix', path: adminPath }]);

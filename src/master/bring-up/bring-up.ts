@@ -43,6 +43,11 @@ export interface BringUpContext {
   held(): readonly ListenAddress[];
   /** A worker killed at start-up by a signal meant for the master is spawned again (see above). */
   respawned?(killed: WorkerHandle, signal: string, replacement: WorkerHandle): void;
+  /**
+   * A successor master's first workers, ready, wait here before they are
+   * activated (succession/hold-back.ts); undefined: no wait.
+   */
+  holdBack?(workers: readonly WorkerHandle[]): Promise<void> | undefined;
 }
 
 /** Signals the master never sends a worker: one that kills a starting worker came from outside, meant for the master. */
@@ -114,6 +119,7 @@ export async function bringUp(ctx: BringUpContext, plan: BringUpPlan): Promise<B
     }
     ctx.respawned?.(killed, signal, workers[index]!);
   }
+  if (outcome.ok) await ctx.holdBack?.(workers);
   if (plan.stillWanted && !plan.stillWanted()) return fail(stopping());
   if (!outcome.ok) return fail(describeNotReady(outcome, ctx));
 

@@ -20,13 +20,22 @@
  * - `close()` sends the `stopped` answer to clients waiting for a stop, then
  *   closes every connection and removes the socket file, and the directory
  *   overseer made for it when that is empty. A failed open leaves neither.
+ * - Self-upgrade (src/master/succession/): a successor opens its socket with
+ *   `replace`: bound under a temporary name in the same directory, then
+ *   renamed over the predecessor's, so a client always finds a socket that
+ *   answers. The predecessor then `abandon()`s its own (answers what it
+ *   accepted, never removes the file, which is the successor's now), or
+ *   `reclaim()`s the path when the successor failed after the rename. The
+ *   file is removed at `close()` only while it is still this socket (same
+ *   inode).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, lstatSync, renameSync, unlinkSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { type Server, type Socket, createServer } from 'node:net';
 import { ConfigError, OverseerError, systemCode } from '../../errors.js';
 import {
   CONTROL_VERSION, type ControlRequest, type ControlRequestType, type ControlResponse, type ControlResult, MAX_REQUEST_BYTES,
-  type MasterStatus, type ResultOf, type UpgradeOutcome, type UpgradeProgress, parseControlRequest,
+  type MasterStatus, type ResultOf, type SelfUpgradeOutcome, type UpgradeOutcome, type UpgradeProgress, parseControlRequest,
 } from '../../ipc/control.js';
 import type { ControlCandidate } from '../../ipc/control-path.js';
 import { readLines } from '../../ipc/lines.js';
@@ -42,6 +51,8 @@ export interface ControlTarget extends ProgressSource {
   upgrade(trigger: string): Promise<UpgradeOutcome>;
   status(): MasterStatus;
   stop(reason: string): Promise<void>;
+  /** `overseer upgrade --self` (succession/replace-self.ts); `node`: the successor's Node.js binary. */
+  upgradeSelf(request: { readonly node?: string }): Promise<SelfUpgradeOutcome>;
 }
 
 export type ControlLog = (level: 'debug' | 'info' | 'warn', fields: { event: string } & Record<string, unknown>, message: string) => void;
@@ -50,6 +61,15 @@ export interface ControlServer {
   readonly path: string;
   /** Send `stopped` to stop requesters (with the stop's duration), close everything, remove the socket. */
   close(stoppedAfterMs?: number): Promise<void>;
+  /** A successor holds the path now: end the connections after their answers; leave the file. */
+  abandon(): void;
+  /** The successor failed after it took the path: put a socket of ours there again (if it is not ours). */
+  reclaim(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** Take the path from the live master serving on it (a successor), by rename. */
+  readonly replace?: boolean;
 }
 
 /** Unsent bytes on a connection above which progress lines are dropped (a few hundred lines). */
@@ -64,7 +84,7 @@ const CLOSE_GRACE_MS = 1_000;
  */
 const BIND_ATTEMPTS = 3;
 
-export async function openControlServer(where: ControlCandidate, target: ControlTarget, log: ControlLog): Promise<ControlServer> {
+export async function openControlServer(where: ControlCandidate, target: ControlTarget, log: ControlLog, open: OpenOptions = {}): Promise<ControlServer> {
   const problem = socketPathProblem(where.path);
   if (problem) throw new ConfigError(`control socket ${where.path} ${problem}; pass a shorter --control <path>`);
   const uid = effectiveUid();
@@ -74,7 +94,7 @@ export async function openControlServer(where: ControlCandidate, target: Control
 
   const connections = new Set<Socket>();
   const stopWaiters = new Map<Socket, number>();
-  const server = createServer((socket) => {
+  const newServer = () => createServer((socket) => {
     connections.add(socket);
     socket.on('close', () => {
       connections.delete(socket);
@@ -83,23 +103,62 @@ export async function openControlServer(where: ControlCandidate, target: Control
     socket.on('error', () => {}); // a client that went away; its 'close' follows
     serve(socket, target, log, (id) => stopWaiters.set(socket, id));
   });
+  const servers: Server[] = [];
+  /** The inode of the socket file of ours at the path (what close() may remove). */
+  let ownIno: number | undefined;
+  const bind = async (replace: boolean) => {
+    const server = newServer();
+    if (replace) await bindReplacing(server, where, uid);
+    else await bindInDir(server, where, uid);
+    servers.push(server);
+    ownIno = lstatSync(where.path).ino;
+  };
   try {
-    await bindInDir(server, where, uid);
+    await bind(open.replace === true);
   } catch (error) {
-    removeDir();
+    if (!open.replace) removeDir();
     throw error;
   }
   log('info', { event: 'control.listening', path: where.path }, `control socket ${where.path}`);
+  const isOurs = () => {
+    try {
+      return ownIno !== undefined && lstatSync(where.path).ino === ownIno;
+    } catch {
+      return false;
+    }
+  };
 
   let closing: Promise<void> | undefined;
   return {
     path: where.path,
+    abandon() {
+      ownIno = undefined;
+      for (const socket of connections) socket.end();
+    },
+    async reclaim() {
+      if (isOurs()) return;
+      await bind(true);
+      log('info', { event: 'control.listening', path: where.path }, `control socket ${where.path} (taken back)`);
+    },
     close(stoppedAfterMs = 0) {
       closing ??= new Promise<void>((resolve) => {
-        server.close(() => {
+        // libuv removes the name each server was bound to; a renamed one's
+        // file is removed here, while it is still ours.
+        if (isOurs()) {
+          try {
+            unlinkSync(where.path);
+          } catch {
+            // gone already
+          }
+        }
+        let open = servers.length;
+        const closed = () => {
+          if (--open > 0) return;
           removeDir();
           resolve();
-        });
+        };
+        if (open === 0) closed();
+        for (const server of servers) server.close(closed);
         for (const [socket, id] of stopWaiters) {
           write(socket, { v: CONTROL_VERSION, id, type: 'result', result: { stage: 'stopped', pid: target.pid, durationMs: stoppedAfterMs } });
         }
@@ -158,6 +217,10 @@ const HANDLERS: { readonly [K in ControlRequestType]: Handler<K> } = {
       answer(outcome);
       follower.settle(outcome);
     });
+  },
+  // Answered once the successor has taken over (this master then drains) or failed (this master goes on).
+  'upgrade-self': (target, answer, ctx) => {
+    void target.upgradeSelf(ctx.request.node === undefined ? {} : { node: ctx.request.node }).then(answer);
   },
   stop: (target, answer, ctx) => {
     ctx.awaitStop();
@@ -220,6 +283,25 @@ async function bindInDir(server: Server, where: ControlCandidate, uid: number): 
       const vanished = where.dir !== undefined && !existsSync(where.dir.path);
       if (!vanished || attempt >= BIND_ATTEMPTS) throw error;
     }
+  }
+}
+
+/**
+ * Bind under a temporary name in the path's directory, then rename over the
+ * path: the predecessor's socket stays reachable until this one is.
+ */
+async function bindReplacing(server: Server, where: ControlCandidate, uid: number): Promise<void> {
+  if (where.dir !== undefined) makeControlDir(where.dir, uid);
+  const temporary = join(dirname(where.path), `.overseer-${process.pid}.sock`);
+  const problem = socketPathProblem(temporary);
+  if (problem) throw new ConfigError(`cannot take over control socket ${where.path}: the temporary ${temporary} ${problem}; pass a shorter --control <path>`);
+  await clearStale(temporary);
+  await listenPrivately(server, temporary);
+  try {
+    renameSync(temporary, where.path);
+  } catch (cause) {
+    server.close();
+    throw new OverseerError('ERR_CONTROL', `cannot take over control socket ${where.path}: ${systemCode(cause) ?? String(cause)}`, { cause });
   }
 }
 

@@ -37,8 +37,10 @@ export class UpgradeQueue {
   #followUp: FollowUp | undefined;
   #last: LastUpgrade | undefined;
 
-  constructor(deps: UpgradeQueueDeps) {
+  /** `last`: the outcome a predecessor master reported last (succession/). */
+  constructor(deps: UpgradeQueueDeps, last?: LastUpgrade) {
     this.#deps = deps;
+    this.#last = last;
   }
 
   get busy(): boolean {

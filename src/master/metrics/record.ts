@@ -27,8 +27,9 @@ type Table<L> = { readonly [K in keyof MasterEvents]?: Classify<K, L> };
 /** Events that end an upgrade, and the `result` each counts as. */
 export const UPGRADE_RESULT_OF = {
   'upgrade.succeeded': () => 'succeeded',
-  // A rejected upgrade; 'stopping' (the master stopped meanwhile, or was asked while not running) is not a result.
-  'upgrade.failed': (p) => (p.reason === 'stopping' ? undefined : 'failed'),
+  // A rejected upgrade; 'stopping' (the master stopped meanwhile, or was asked while not running) and 'busy'
+  // (refused during a self-upgrade) are not results: no new version was tried.
+  'upgrade.failed': (p) => (p.reason === 'stopping' || p.reason === 'busy' ? undefined : 'failed'),
   // Went live, then switched back within --rollback-window (it was counted as succeeded when it went live).
   'upgrade.rolled-back': () => 'rolled_back',
 } satisfies Table<UpgradeResultLabel>;

@@ -16,13 +16,16 @@ import type { Series } from './series.js';
 export interface MetricsServer {
   /** Where it listens (the real port, when `--metrics` asked for port 0). */
   readonly address: { readonly host: string; readonly port: number };
+  /** The listening socket's descriptor (passed to a successor master); undefined where Node does not tell. */
+  readonly fd: number | undefined;
   close(): Promise<void>;
 }
 
 /** A scrape that has not sent its request by then is dropped. */
 const REQUEST_TIMEOUT_MS = 10_000;
 
-export async function serveMetrics(series: Series, at: TcpAddress): Promise<MetricsServer> {
+/** `at`: the `--metrics` address, or a listening socket a predecessor master passed. */
+export async function serveMetrics(series: Series, at: TcpAddress | { readonly fd: number }): Promise<MetricsServer> {
   const server = createServer({ maxHeaderSize: 8192, requestTimeout: REQUEST_TIMEOUT_MS }, (request, response) => {
     const path = (request.url ?? '').split('?')[0];
     if (path !== '/metrics') {
@@ -40,13 +43,15 @@ export async function serveMetrics(series: Series, at: TcpAddress): Promise<Metr
   });
   server.headersTimeout = REQUEST_TIMEOUT_MS;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (error) => reject(new ListenError(`cannot serve --metrics on ${at.host ?? '*'}:${at.port}: ${error.message}`, { cause: error })));
-    server.listen({ host: at.host, port: at.port }, () => resolve());
+    const where = 'fd' in at ? `fd ${at.fd} (passed by the predecessor master)` : `${at.host ?? '*'}:${at.port}`;
+    server.once('error', (error) => reject(new ListenError(`cannot serve --metrics on ${where}: ${error.message}`, { cause: error })));
+    server.listen('fd' in at ? { fd: at.fd } : { host: at.host, port: at.port }, () => resolve());
   });
   server.unref(); // the master lives until it has stopped (start.ts), not for its scrapers
   const bound = server.address() as AddressInfo;
   return {
     address: { host: bound.address, port: bound.port },
+    fd: (server as unknown as { _handle?: { fd?: number } })._handle?.fd,
     close: () => new Promise((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();

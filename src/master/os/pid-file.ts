@@ -33,14 +33,15 @@ export function readPidFile(path: string): number | undefined {
 }
 
 /**
- * Claim `path` for `pid`, recording `controlPath` beside it first: a PID
+ * Claim `path` for `pid` (over `replacing`'s, alive or not), recording `controlPath` beside it first: a PID
  * file naming a live master then always has its record (the order is
  * explained in control-record.ts).
  */
-export function writePidFile(path: string, pid: number, controlPath?: string): void {
+export function writePidFile(path: string, pid: number, controlPath?: string, replacing?: number): void {
   refuseUnsafeTarget(path, `--pid-file ${path}`);
   const existing = readPidFile(path);
-  if (existing !== undefined && existing !== pid && isAlive(existing)) {
+  // `replacing`: the predecessor master a successor takes over from (src/master/succession/).
+  if (existing !== undefined && existing !== pid && existing !== replacing && isAlive(existing)) {
     throw new OverseerError('ERR_ALREADY_RUNNING', `--pid-file ${path} names a running process (pid ${existing}): already running`);
   }
   const record = controlRecordPath(path);

@@ -56,7 +56,7 @@ export class Listeners {
           this.#hold({ ...socket, inherited: { ...socket.inherited, serves: address } }, true);
         }
       }
-      for (const socket of unclaimed.splice(0)) this.#hold(socket, true);
+      for (const socket of unclaimed.splice(0)) this.#hold(socket, socket.inherited.configured ?? true);
     } catch (error) {
       for (const socket of unclaimed) socket.handle.close();
       this.closeAll();

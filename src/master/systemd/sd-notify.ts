@@ -4,7 +4,8 @@
  * - `RELOADING=1` + `MONOTONIC_USEC=` when an upgrade starts, and `READY=1`
  *   when it ends, live or rejected (the old generation still serves), which is
  *   what `Type=notify-reload` (systemd ≥ 253) waits for after its signal;
- * - `STOPPING=1` when the master starts to stop;
+ * - `STOPPING=1` when the master starts to stop, unless a successor master
+ *   took over (it sent `MAINPID=` with its own READY=1: `mainPid`);
  * - `STATUS=` lines for `systemctl status`.
  *
  * Node cannot send unix datagrams, so each message is handed to the
@@ -47,6 +48,11 @@ export interface SdNotifyOptions {
   readonly send?: NotifySend;
   /** CLOCK_MONOTONIC in microseconds (what MONOTONIC_USEC compares with the manager's clock). */
   readonly monotonicUsec?: () => bigint;
+  /**
+   * A successor master (src/master/succession/) sends `MAINPID=` with its
+   * READY=1, so the manager follows it before its predecessor exits.
+   */
+  readonly mainPid?: number;
 }
 
 export interface SdNotifier {
@@ -116,7 +122,7 @@ export function attachSdNotify(master: NotifySource, options: SdNotifyOptions): 
   master.on('master.ready', (p) => {
     if (told === 'stopping') return;
     told = 'ready';
-    notify('READY=1', status(serving(p.generation, p.pids.length)));
+    notify(...(options.mainPid === undefined ? [] : [`MAINPID=${options.mainPid}`]), 'READY=1', status(serving(p.generation, p.pids.length)));
   });
   master.on('upgrade.started', (p) => {
     if (told !== 'ready' && told !== 'reloading') return;
@@ -141,6 +147,8 @@ export function attachSdNotify(master: NotifySource, options: SdNotifyOptions): 
     notify(status(`upgrade to generation ${p.generation} rolled back (${p.message}); serving generation ${p.current}`));
   });
   master.on('master.stopping', (p) => {
+    // The successor told the manager it is the main process now; the unit is not stopping.
+    if (p.replacedBy !== undefined) return;
     if (told === 'stopping') return notify(status(`stopping (${p.reason}, at once)`));
     told = 'stopping';
     notify('STOPPING=1', status(`stopping (${p.reason})`));

@@ -23,8 +23,10 @@ export const LISTEN_FDS_START = 3;
 
 export interface PassedFd {
   readonly fd: number;
-  /** From LISTEN_FDNAMES (`FileDescriptorName=`); systemd's default is `unknown`. */
+  /** From LISTEN_FDNAMES (`FileDescriptorName=`); systemd's default is `unknown`; `predecessor` for a predecessor master's. */
   readonly name: string;
+  /** false: a predecessor master bound it on a worker's request (not `--listen`). Systemd's are configured. */
+  readonly configured?: boolean;
 }
 
 export interface InheritedSocket extends Bound {
@@ -111,9 +113,14 @@ function describe(passed: PassedFd, info: FdInfo): { handle: ServerHandle; addre
  * is not a stream socket.
  */
 export function takeInheritedSockets(env: NodeJS.ProcessEnv, pid: number, info: FdInfo = procFdInfo): InheritedSocket[] {
+  return takePassedSockets(parseActivationEnv(env, pid), info);
+}
+
+/** Wrap passed listening sockets (systemd's, or a predecessor master's: src/master/succession/); as above. */
+export function takePassedSockets(passed: readonly PassedFd[], info: FdInfo = procFdInfo): InheritedSocket[] {
   const taken: InheritedSocket[] = [];
   try {
-    for (const passed of parseActivationEnv(env, pid)) taken.push({ ...describe(passed, info), inherited: passed });
+    for (const one of passed) taken.push({ ...describe(one, info), inherited: one });
   } catch (error) {
     for (const socket of taken) socket.handle.close();
     throw error;

@@ -28,6 +28,7 @@ it('drops progress lines for a client that does not read, and still sends the re
     upgrade: () => new Promise<UpgradeOutcome>((resolve) => (finish = resolve)),
     status: () => ({}) as MasterStatus,
     stop: async () => {},
+    upgradeSelf: async () => ({ ok: false as const, reason: 'busy' as const, message: 'not here', durationMs: 0 }),
   });
   const path = join(tempDir(), 'c.sock');
   let requested!: () => void;
