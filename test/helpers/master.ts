@@ -81,15 +81,21 @@ export function runCli(args: readonly string[], options: { cwd?: string; env?: N
  * arguments are followed by node's path, the bin and `args`), e.g. a fixture
  * that passes sockets the way systemd does; `pid` is then the launcher's.
  * `bin`: another overseer executable than this checkout's (a copy that other
- * users can read: other-users.ts); `cli()` uses it too.
+ * users can read: other-users.ts); `cli()` uses it too. `node`: the Node.js
+ * binary the master runs on (default: this one).
+ *
+ * `overseer upgrade --self`: the successor master writes to the same stdout,
+ * so its events arrive here too (with its own `masterPid`), and it is
+ * tracked for cleanup from `succession.started`. Once a successor has taken
+ * over, the first master's exit no longer ends the waits.
  */
 export function startMaster(
   args: readonly string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv; launcher?: readonly string[]; bin?: string } = {},
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; launcher?: readonly string[]; bin?: string; node?: string } = {},
 ): MasterRun {
   const runtimeDir = options.env?.XDG_RUNTIME_DIR ?? tempDir('overseer-run-');
   const env = { ...process.env, XDG_RUNTIME_DIR: runtimeDir, ...options.env };
-  const [command, ...prefix] = [...(options.launcher ?? []), process.execPath];
+  const [command, ...prefix] = [...(options.launcher ?? []), options.node ?? process.execPath];
   const proc = spawn(command!, [...prefix, options.bin ?? BIN, ...args], {
     cwd: options.cwd ?? ROOT,
     env,
@@ -124,6 +130,8 @@ export function startMaster(
         }, timeoutMs);
         const onExit = () => {
           if (check()) return;
+          if (events.some((e) => e.event === 'succession.handed-over')) return; // the successor goes on
+
           done();
           reject(new Error(`master exited before '${name}'; saw: ${events.map((e) => e.event).join(', ')}\nstderr: ${run.stderr.slice(-2000)}`));
         };
@@ -189,6 +197,7 @@ export function startMaster(
       return;
     }
     if (parsed.event === 'worker.spawned') track(parsed.pid);
+    if (parsed.event === 'succession.started') track(parsed.successorPid as number);
     events.push(parsed);
     for (const waiter of [...waiters]) waiter();
   });

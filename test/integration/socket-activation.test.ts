@@ -4,39 +4,17 @@
  * at fds 3 and 4 and LISTEN_FDS/LISTEN_PID/LISTEN_FDNAMES naming the master.
  * What is proved is read from the OS (/proc), not from what overseer says.
  */
-import { readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startLoad } from '../helpers/load.js';
 import { ROOT, startMaster } from '../helpers/master.js';
+import { listeningOn, socketInodes } from '../helpers/sockets.js';
 import { tempDir, track } from '../helpers/processes.js';
 
 const ACTIVATE = `${ROOT}test/fixtures/socket-activate.py`;
 const APP = `${ROOT}test/fixtures/env-app.cjs`;
-
-/** Socket inodes `pid` has open, by fd. */
-function socketInodes(pid: number): Map<number, string> {
-  const found = new Map<number, string>();
-  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-    try {
-      const inode = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1];
-      if (inode) found.set(Number(fd), inode);
-    } catch {
-      // closed meanwhile
-    }
-  }
-  return found;
-}
-
-/** Inodes of every IPv4 socket on this host in the LISTEN state on `port` (/proc/net/tcp). */
-function listeningOn(port: number): string[] {
-  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
-  return readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1).flatMap((line) => {
-    const f = line.trim().split(/\s+/); // sl local rem st tx:rx tr:when retrnsmt uid timeout inode
-    return f[1]?.endsWith(`:${hexPort}`) && f[3] === '0A' ? [f[9]!] : [];
-  });
-}
 
 /** GET on a connection of its own (closed after: an idle keep-alive one would slow the drain). */
 function getJson(url: string): Promise<Record<string, unknown>> {

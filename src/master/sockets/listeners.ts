@@ -19,6 +19,8 @@ export interface HeldListener extends Bound {
   readonly key: string;
   /** Given with `--listen` (as opposed to bound on a worker's request). */
   readonly configured: boolean;
+  /** Which `--listen` address it serves (its index), if one. */
+  readonly listenIndex?: number;
   /** Passed in by systemd (socket-activation.ts); `serves` is the `--listen` address it stands for, if any. */
   readonly inherited?: PassedFd & { readonly serves?: ListenAddress };
 }
@@ -48,12 +50,14 @@ export class Listeners {
   async bindConfigured(addresses: readonly ListenAddress[], inherited: readonly InheritedSocket[] = []): Promise<void> {
     const unclaimed = [...inherited];
     try {
-      for (const address of addresses) {
-        const i = unclaimed.findIndex((socket) => sameListener(socket.address, address));
-        if (i < 0) this.#hold(await bindAddress(address), true);
+      for (const [index, address] of addresses.entries()) {
+        // A predecessor master says which address a socket serves (a port 0 has a real port now); systemd's match by address.
+        let i = unclaimed.findIndex((socket) => socket.inherited.listenIndex === index);
+        if (i < 0) i = unclaimed.findIndex((socket) => socket.inherited.listenIndex === undefined && sameListener(socket.address, address));
+        if (i < 0) this.#hold(await bindAddress(address), true, index);
         else {
           const socket = unclaimed.splice(i, 1)[0]!;
-          this.#hold({ ...socket, inherited: { ...socket.inherited, serves: address } }, true);
+          this.#hold({ ...socket, inherited: { ...socket.inherited, serves: address } }, true, index);
         }
       }
       for (const socket of unclaimed.splice(0)) this.#hold(socket, socket.inherited.configured ?? true);
@@ -89,8 +93,8 @@ export class Listeners {
     for (const listener of this.#held.splice(0)) listener.handle.close();
   }
 
-  #hold(bound: Bound & Pick<HeldListener, 'inherited'>, configured: boolean): HeldListener {
-    const listener = { ...bound, key: formatAddress(bound.address), configured };
+  #hold(bound: Bound & Pick<HeldListener, 'inherited'>, configured: boolean, listenIndex?: number): HeldListener {
+    const listener = { ...bound, key: formatAddress(bound.address), configured, ...(listenIndex === undefined ? {} : { listenIndex }) };
     this.#held.push(listener);
     return listener;
   }

@@ -46,7 +46,9 @@ export function takeSuccession(env: NodeJS.ProcessEnv, channel: PredecessorChann
   } catch (cause) {
     throw new OverseerError('ERR_SUCCESSION', `cannot take over from the predecessor master: ${(cause as Error).message}`, { cause });
   }
-  const sockets = takePassedSockets(start.listeners.map((l) => ({ fd: l.fd, name: 'predecessor', configured: l.configured })));
+  const sockets = takePassedSockets(start.listeners.map((l) => ({
+    fd: l.fd, name: 'predecessor', configured: l.configured, ...(l.listenIndex === undefined ? {} : { listenIndex: l.listenIndex }),
+  })));
   const takeOver = new Promise<CarriedState>((resolve, reject) => {
     channel.on('message', (message) => {
       const parsed = parseToSuccessor(message);

@@ -27,6 +27,8 @@ export interface PassedFd {
   readonly name: string;
   /** false: a predecessor master bound it on a worker's request (not `--listen`). Systemd's are configured. */
   readonly configured?: boolean;
+  /** A predecessor master's: the index of the `--listen` address it served (it may have been port 0). */
+  readonly listenIndex?: number;
 }
 
 export interface InheritedSocket extends Bound {
