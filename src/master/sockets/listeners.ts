@@ -9,6 +9,7 @@
  * not the master's (bind-as.ts): `--user` bounds what a worker can get to the
  * operator's sockets plus what it could bind itself.
  */
+import { lstatSync, unlinkSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type ListenAddress, formatAddress } from '../../ipc/address.js';
 import { type Binder, type Bound, bindAddress, masterBinder } from './bind.js';
@@ -21,6 +22,12 @@ export interface HeldListener extends Bound {
   readonly configured: boolean;
   /** Which `--listen` address it serves (its index), if one. */
   readonly listenIndex?: number;
+  /**
+   * A unix socket a predecessor master bound and passed: closing the handle
+   * does not remove its file (libuv removes only a name it bound itself), so
+   * closeAll() does, while the path is still that file (same inode).
+   */
+  readonly fileOf?: { readonly path: string; readonly ino: number };
   /** Passed in by systemd (socket-activation.ts); `serves` is the `--listen` address it stands for, if any. */
   readonly inherited?: PassedFd & { readonly serves?: ListenAddress };
 }
@@ -88,13 +95,17 @@ export class Listeners {
     return pending;
   }
 
-  /** Close every held socket (unix socket files are removed by libuv). */
+  /** Close every held socket (unix socket files are removed by libuv, or here: `fileOf`). */
   closeAll(): void {
-    for (const listener of this.#held.splice(0)) listener.handle.close();
+    for (const listener of this.#held.splice(0)) {
+      listener.handle.close();
+      if (listener.fileOf) removeIfSame(listener.fileOf);
+    }
   }
 
   #hold(bound: Bound & Pick<HeldListener, 'inherited'>, configured: boolean, listenIndex?: number): HeldListener {
-    const listener = { ...bound, key: formatAddress(bound.address), configured, ...(listenIndex === undefined ? {} : { listenIndex }) };
+    const fileOf = bound.inherited?.boundByMaster && bound.address.kind === 'unix' ? socketFile(bound.address.path) : undefined;
+    const listener = { ...bound, key: formatAddress(bound.address), configured, ...(listenIndex === undefined ? {} : { listenIndex }), ...(fileOf ? { fileOf } : {}) };
     this.#held.push(listener);
     return listener;
   }
@@ -121,4 +132,23 @@ export class Listeners {
 export function sameListener(held: ListenAddress, wanted: ListenAddress): boolean {
   if (held.kind === 'tcp' && wanted.kind === 'tcp') return held.port === wanted.port;
   return held.kind === 'unix' && wanted.kind === 'unix' && held.path === wanted.path;
+}
+
+/** The socket file at `path` now (never through a link), to be removed at close if it is still the same one. */
+function socketFile(path: string): HeldListener['fileOf'] {
+  try {
+    const stat = lstatSync(path);
+    return stat.isSocket() ? { path, ino: stat.ino } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function removeIfSame(file: NonNullable<HeldListener['fileOf']>): void {
+  try {
+    const stat = lstatSync(file.path);
+    if (stat.isSocket() && stat.ino === file.ino) unlinkSync(file.path);
+  } catch {
+    // gone, or replaced by something that is not ours
+  }
 }

@@ -47,6 +47,8 @@ export interface PassedListenerFd {
   readonly configured: boolean;
   /** Which `--listen` address (its index) it serves: a port 0 is a real port by now. */
   readonly listenIndex?: number;
+  /** A master bound it (not systemd): a unix socket's file is the successor's to remove when it stops. */
+  readonly boundByMaster: boolean;
 }
 
 /** What the successor is told at spawn (SUCCESSION_ENV). */
@@ -142,7 +144,7 @@ export function parseSuccessionStart(text: string): SuccessionStart {
   const { predecessorPid, listeners, metricsFd, notifySocket, generation, workerSeq, restarts, lastUpgrade } = value;
   const isFd = (fd: unknown): fd is number => isCount(fd) && fd >= 3;
   if (!isCount(predecessorPid) || !isCount(generation) || !isCount(workerSeq)) throw new Error(`${SUCCESSION_ENV} lacks predecessorPid, generation or workerSeq`);
-  if (!Array.isArray(listeners) || !listeners.every((l) => isObject(l) && isFd(l.fd) && typeof l.configured === 'boolean' && (l.listenIndex === undefined || isCount(l.listenIndex)))) {
+  if (!Array.isArray(listeners) || !listeners.every((l) => isObject(l) && isFd(l.fd) && typeof l.configured === 'boolean' && typeof l.boundByMaster === 'boolean' && (l.listenIndex === undefined || isCount(l.listenIndex)))) {
     throw new Error(`${SUCCESSION_ENV} has no valid listeners`);
   }
   if (metricsFd !== undefined && !isFd(metricsFd)) throw new Error(`${SUCCESSION_ENV} has an invalid metricsFd`);

@@ -87,7 +87,10 @@ export async function replaceSelf(master: SuccessionSource, request: { readonly 
     if (fd === undefined) return refuse('spawn-failed', `cannot pass ${listener.key} to a successor: its descriptor is not known`);
     fds.push(fd);
   }
-  const listeners = master.held.all.map((l, i) => ({ fd: 3 + i, configured: l.configured, ...(l.listenIndex === undefined ? {} : { listenIndex: l.listenIndex }) }));
+  const listeners = master.held.all.map((l, i) => ({
+    fd: 3 + i, configured: l.configured, boundByMaster: l.inherited === undefined || l.inherited.boundByMaster === true,
+    ...(l.listenIndex === undefined ? {} : { listenIndex: l.listenIndex }),
+  }));
   const metricsFd = deps.metrics?.fd;
   if (deps.metrics && metricsFd === undefined) return refuse('spawn-failed', 'cannot pass the --metrics socket to a successor: its descriptor is not known');
   const start: SuccessionStart = {

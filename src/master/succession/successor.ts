@@ -47,7 +47,7 @@ export function takeSuccession(env: NodeJS.ProcessEnv, channel: PredecessorChann
     throw new OverseerError('ERR_SUCCESSION', `cannot take over from the predecessor master: ${(cause as Error).message}`, { cause });
   }
   const sockets = takePassedSockets(start.listeners.map((l) => ({
-    fd: l.fd, name: 'predecessor', configured: l.configured, ...(l.listenIndex === undefined ? {} : { listenIndex: l.listenIndex }),
+    fd: l.fd, name: 'predecessor', configured: l.configured, boundByMaster: l.boundByMaster, ...(l.listenIndex === undefined ? {} : { listenIndex: l.listenIndex }),
   })));
   const takeOver = new Promise<CarriedState>((resolve, reject) => {
     channel.on('message', (message) => {

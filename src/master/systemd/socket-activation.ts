@@ -29,6 +29,8 @@ export interface PassedFd {
   readonly configured?: boolean;
   /** A predecessor master's: the index of the `--listen` address it served (it may have been port 0). */
   readonly listenIndex?: number;
+  /** A predecessor master's that a master bound (not systemd): its unix socket file is removed at stop. */
+  readonly boundByMaster?: boolean;
 }
 
 export interface InheritedSocket extends Bound {
