@@ -9,8 +9,8 @@
  * The service is `Type=notify` (systemd 252 and later; the master sends
  * READY=1/RELOADING=1/STOPPING=1 through systemd-notify, a child of the
  * master, hence `NotifyAccess=all`); reload runs `overseer upgrade`, which
- * waits for the outcome; stop is SIGTERM to the master alone (`KillMode=mixed`),
- * which drains the workers within `TimeoutStopSec`.
+ * waits for the outcome; stop runs `overseer stop`, which drains the workers
+ * within `TimeoutStopSec` (then SIGTERM to the master alone: `KillMode=mixed`).
  */
 import { ConfigError } from '../errors.js';
 import { type ListenAddress, formatAddress } from '../ipc/address.js';
@@ -100,6 +100,7 @@ export function renderUnits(spec: UnitSpec): Units {
   const start = [words([spec.node, spec.bin, 'start', spec.script]), ...spec.options.map(escapeWord), control];
   if (spec.scriptArgs.length > 0) start.push(words(['--', ...spec.scriptArgs]));
   const reload = `${words([spec.node, spec.bin, 'upgrade'])} ${control}`;
+  const stop = `${words([spec.node, spec.bin, 'stop'])} ${control}`;
   const stopSec = seconds(spec.drainTimeoutMs + spec.killTimeoutMs) + STOP_MARGIN_S;
   const startSec = seconds(2 * spec.readyTimeoutMs) + START_MARGIN_S;
   const socketUnit = `${spec.name}.socket`;
@@ -132,17 +133,22 @@ export function renderUnits(spec: UnitSpec): Units {
     '# As given, so a `current -> releases/N` symlink is followed at every upgrade.',
     `Environment=${environment('PWD', spec.cwd)}`,
     `RuntimeDirectory=${runtimeDir}`,
-    '# One master for the life of the service: upgrades replace workers, never the',
-    '# master, so its PID (MAINPID) is stable across every reload.',
+    '# Upgrades replace workers, never the master, so its PID (MAINPID) is stable',
+    '# across every reload. Only `overseer upgrade --self` replaces the master: the',
+    '# successor tells systemd its pid (MAINPID=) before the old master exits.',
     `ExecStart=${start.join(' \\\n    ')}`,
     '# `systemctl reload` runs `overseer upgrade`: it waits for the new generation and',
     '# fails (exit 1) when it is rejected; the old generation keeps serving either way.',
     '# systemd >= 253 also offers Type=notify-reload (with ReloadSignal=SIGHUP and no',
     '# ExecReload=), but a rejected upgrade would then still count as a good reload.',
     `ExecReload=${reload}`,
-    '# Stop: SIGTERM to the master alone, which drains the workers (--drain-timeout,',
-    `# then SIGKILL --kill-timeout later: ${spec.drainTimeoutMs} + ${spec.killTimeoutMs} ms); whatever is left at`,
-    '# TimeoutStopSec gets SIGKILL from systemd.',
+    '# Stop: `overseer stop` asks the master to drain the workers (--drain-timeout,',
+    `# then SIGKILL --kill-timeout later: ${spec.drainTimeoutMs} + ${spec.killTimeoutMs} ms) and waits until it has exited.`,
+    '# It goes through the control socket, not a signal: after `overseer upgrade --self`',
+    '# the master is not systemd\'s child, and systemd < 253 cannot wait for such a',
+    '# main process after SIGTERM (it would SIGKILL the unit at once). If anything is',
+    '# left, SIGTERM to the master alone, and at TimeoutStopSec SIGKILL from systemd.',
+    `ExecStop=${stop}`,
     'KillMode=mixed',
     'KillSignal=SIGTERM',
     `TimeoutStopSec=${stopSec}`,

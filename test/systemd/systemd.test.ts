@@ -243,6 +243,31 @@ describe.skipIf(skip)('under a real systemd (nspawn container)', () => {
     expect(await show(`${UNIT}.socket`, 'NRefused')).toBe('0');
   });
 
+  it('overseer upgrade --self under systemd: the unit stays active, MainPID moves to the successor, 0 failed requests, the socket\'s inode unchanged', async () => {
+    const before = await show(UNIT, 'MainPID');
+    const inode = await listeningInode();
+    const traffic = await load();
+    await traffic.waitForVersion('r3');
+    deploy('s1');
+    const upgrade = await run(process.execPath, BIN, 'upgrade', '--self', '--json', `--control=/run/overseer-${UNIT}/control.sock`);
+    await expectExit(upgrade, 0, 'overseer upgrade --self');
+    const outcome = JSON.parse(upgrade.stdout) as { pid: number; previousPid: number; durationMs: number };
+    expect(outcome.previousPid).toBe(Number(before));
+    expect(await show(UNIT, 'MainPID')).toBe(String(outcome.pid));
+    await traffic.waitForVersion('s1');
+    // The old master drains its workers and exits; the unit does not notice.
+    await expectExit(await run('timeout', '30', 'sh', '-c', `while kill -0 ${before} 2>/dev/null; do sleep 0.05; done`), 0, `old master ${before} exiting`);
+    const report = await traffic.stop();
+    note(`overseer upgrade --self: MainPID ${before} → ${outcome.pid} in ${outcome.durationMs} ms (the successor's first generation live); load: ${summary(report)}`);
+    expect(report.failed, JSON.stringify(report.errors.slice(0, 5))).toBe(0);
+    expect([await show(UNIT, 'ActiveState'), await show(UNIT, 'SubState'), await show(UNIT, 'MainPID')]).toEqual(['active', 'running', String(outcome.pid)]);
+    expect(await listeningInode()).toBe(inode);
+    expect(await get()).toBe('200 s1');
+    expect(await appProcesses()).toHaveLength(3); // the successor and its two workers
+    deploy('r3'); // what the next step expects to find serving, after its own reload
+    await expectExit(await systemctl('reload', `${UNIT}.service`), 0, 'systemctl reload after the self-upgrade');
+  });
+
   it('systemctl stop (service and socket) under load exits within TimeoutStopSec, cleanly, with nothing left in the unit\'s cgroup', async () => {
     const group = await show(UNIT, 'ControlGroup');
     expect(group).not.toBe('');
