@@ -57,6 +57,7 @@ describe('overseer upgrade --self', () => {
     app.deploy('v2');
     expect((await master.cli(['upgrade', '--json'])).code).toBe(0);
     await load.waitForVersion('v2', { minCount: 500 });
+    await master.waitFor('upgrade.completed'); // observed in the duration histogram
     const metricsUrl = (await master.waitFor('metrics.listening')).url as string;
     const before = await (await fetch(metricsUrl)).text();
 
@@ -85,6 +86,7 @@ describe('overseer upgrade --self', () => {
     for (const series of ['overseer_upgrades_total{result="succeeded"}', 'overseer_requests_total', 'overseer_upgrade_duration_seconds_count']) {
       expect(metricValue(after, series), series).toBeGreaterThanOrEqual(metricValue(before, series));
     }
+    expect(metricValue(before, 'overseer_upgrade_duration_seconds_count')).toBe(1);
     expect(metricValue(after, 'overseer_generation')).toBe(3);
 
     // An app upgrade through the successor works as ever.
@@ -144,6 +146,10 @@ describe('overseer upgrade --self', () => {
     const refused = await master.cli(['upgrade', '--json']);
     expect(refused.code).toBe(1);
     expect(JSON.parse(refused.stdout)).toMatchObject({ ok: false, reason: 'busy' });
+    // And so is a second self-upgrade: one at a time.
+    const second = await master.cli(['upgrade', '--self', '--json']);
+    expect(second.code).toBe(1);
+    expect(JSON.parse(second.stdout)).toMatchObject({ ok: false, reason: 'busy', message: 'a self-upgrade is running; try again once it is done' });
     result = await pending;
     expect(result.code).toBe(1);
     expect(JSON.parse(result.stdout)).toMatchObject({ ok: false, reason: 'ready-timeout' });

@@ -10,7 +10,10 @@ import type { CarriedSeries } from '../succession/protocol.js';
 import type { Series } from './series.js';
 
 type Sample = CarriedSeries['values'][number];
-type Carrying = { readonly name: string; get(): Promise<{ values: Sample[] }> };
+/** A sample as prom-client lists it; a histogram's text form keeps the series' labels apart (`sharedLabels`). */
+type Listed = Sample & { readonly sharedLabels?: Readonly<Record<string, string | number>> };
+type Listing = { values: Listed[] };
+type Carrying = { readonly name: string; get(): Promise<Listing>; getForPromString?: () => Promise<Listing> };
 
 /** The series whose values only grow. */
 function growing(series: Series): Carrying[] {
@@ -25,26 +28,43 @@ export async function snapshotSeries(series: Series): Promise<CarriedSeries[]> {
   })));
 }
 
-const keyOf = (sample: Sample) => {
-  const labels = Object.entries(sample.labels).sort(([a], [b]) => (a < b ? -1 : 1));
+const keyOf = (sample: Listed) => {
+  const labels = Object.entries({ ...sample.sharedLabels, ...sample.labels }).sort(([a], [b]) => (a < b ? -1 : 1));
   return `${sample.metricName ?? ''}\u0000${JSON.stringify(labels)}`;
 };
 
-/** From now on each series reports the predecessor's samples added to its own. */
+function addCarried(values: readonly Listed[], carried: readonly Sample[], form: 'text' | 'plain'): Listed[] {
+  const extra = new Map(carried.map((v) => [keyOf(v), v]));
+  const sum = values.map((v) => {
+    const add = extra.get(keyOf(v));
+    extra.delete(keyOf(v));
+    return add ? { ...v, value: v.value + add.value } : v;
+  });
+  const missing = [...extra.values()].map((v) => ({ ...v, labels: { ...v.labels }, ...(form === 'text' ? { sharedLabels: {} } : {}) }));
+  return [...sum, ...missing];
+}
+
+/**
+ * From now on each series reports the predecessor's samples added to its own:
+ * in `get()` (what snapshotSeries reads) and, for a histogram, in the form
+ * the registry prints (`getForPromString`, which `get()` builds on).
+ */
 export function carryInto(series: Series, carried: readonly CarriedSeries[]): void {
   for (const metric of growing(series)) {
     const from = carried.find((c) => c.name === metric.name);
     if (!from || from.values.length === 0) continue;
+    if (typeof metric.getForPromString === 'function') {
+      const own = metric.getForPromString.bind(metric);
+      metric.getForPromString = async () => {
+        const result = await own();
+        return { ...result, values: addCarried(result.values, from.values, 'text') };
+      };
+      continue;
+    }
     const own = metric.get.bind(metric);
     metric.get = async () => {
       const result = await own();
-      const extra = new Map(from.values.map((v) => [keyOf(v), v]));
-      const values = result.values.map((v) => {
-        const add = extra.get(keyOf(v));
-        extra.delete(keyOf(v));
-        return add ? { ...v, value: v.value + add.value } : v;
-      });
-      return { ...result, values: [...values, ...[...extra.values()].map((v) => ({ ...v, labels: { ...v.labels } }))] };
+      return { ...result, values: addCarried(result.values, from.values, 'plain') };
     };
   }
 }
