@@ -209,3 +209,14 @@ function noSocket(paths: readonly string[]): never {
 function permissionDenied(path: string): string {
   return `permission denied on ${path} (run this as the master's user or root)`;
 }
+
+/**
+ * The one answer of an upgrade-like request, printed: as JSON with `--json`,
+ * else `describe`'s sentence (on stderr when it failed). Returns the exit
+ * code: 0 ok, 1 not.
+ */
+export function printOutcome<T extends { readonly ok: boolean }>(outcome: T, json: boolean, describe: (outcome: T) => string, out: { write(text: string): unknown }, err: { write(text: string): unknown }): number {
+  if (json) out.write(`${JSON.stringify(outcome)}\n`);
+  else (outcome.ok ? out : err).write(describe(outcome));
+  return outcome.ok ? 0 : 1;
+}

@@ -13,7 +13,7 @@ import { logicalCwd } from '../cwd.js';
 import { ConfigError } from '../errors.js';
 import type { SelfUpgradeOutcome } from '../ipc/control.js';
 import { type ClientOptions, locate } from './client-options.js';
-import { ControlConnection, parseTimeout } from './control-client.js';
+import { ControlConnection, parseTimeout, printOutcome } from './control-client.js';
 
 export async function runSelfUpgrade(options: ClientOptions & { node?: string }, out: Writable = process.stdout, err: Writable = process.stderr): Promise<number> {
   const timeoutMs = parseTimeout(options.timeout);
@@ -21,9 +21,7 @@ export async function runSelfUpgrade(options: ClientOptions & { node?: string },
   const connection = await ControlConnection.open(locate(options));
   try {
     const outcome = await connection.next(connection.send('upgrade-self', node === undefined ? {} : { node }), timeoutMs);
-    if (options.json) out.write(`${JSON.stringify(outcome)}\n`);
-    else (outcome.ok ? out : err).write(describeSelfUpgrade(outcome));
-    return outcome.ok ? 0 : 1;
+    return printOutcome(outcome, options.json, describeSelfUpgrade, out, err);
   } finally {
     connection.close();
   }

@@ -14,7 +14,7 @@
 import type { Writable } from 'node:stream';
 import type { UpgradeOutcome } from '../ipc/control.js';
 import { type ClientOptions, locate } from './client-options.js';
-import { ControlConnection, parseTimeout } from './control-client.js';
+import { ControlConnection, parseTimeout, printOutcome } from './control-client.js';
 import { UpgradeView } from './upgrade-view.js';
 
 export async function runUpgrade(options: ClientOptions, out: Writable = process.stdout, err: Writable = process.stderr): Promise<number> {
@@ -22,10 +22,7 @@ export async function runUpgrade(options: ClientOptions, out: Writable = process
   const connection = await ControlConnection.open(locate(options));
   try {
     if (!options.json && isTerminal(out)) return await withProgress(connection, timeoutMs, out, err);
-    const outcome = await connection.next(connection.send('upgrade'), timeoutMs);
-    if (options.json) out.write(`${JSON.stringify(outcome)}\n`);
-    else (outcome.ok ? out : err).write(describeOutcome(outcome));
-    return outcome.ok ? 0 : 1;
+    return printOutcome(await connection.next(connection.send('upgrade'), timeoutMs), options.json, describeOutcome, out, err);
   } finally {
     connection.close();
   }

@@ -37,7 +37,7 @@ export interface SuccessionSource {
   emit<K extends keyof MasterEvents>(event: K, ...args: MasterEvents[K]): boolean;
 }
 
-/** How to start the successor: the OS seam (the real one is spawnSuccessor below). */
+/** How to start the successor: the OS seam (the real one: spawn-successor.ts). */
 export interface SuccessorPlan {
   readonly node: string;
   readonly args: readonly string[];
