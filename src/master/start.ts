@@ -32,7 +32,7 @@ import type { MetricsServer } from './metrics/server.js';
 import type { TcpAddress } from './options/metrics-address.js';
 import { HoldBack } from './succession/hold-back.js';
 import { replaceSelf } from './succession/replace-self.js';
-import { spawnSuccessor } from './succession/spawn-successor.js';
+import { spawnSuccessor, untrustedNode } from './succession/spawn-successor.js';
 import { type PredecessorChannel, type Successor, takeSuccession } from './succession/successor.js';
 import type { ControlServer } from './control/server.js';
 import type { Logger } from 'pino';
@@ -149,6 +149,7 @@ export async function runStart(options: MasterOptions): Promise<number> {
     killTimeoutMs: options.drainTimeoutMs + options.killTimeoutMs,
     clock: systemClock,
     spawn: spawnSuccessor,
+    untrustedNode: (node) => untrustedNode(node, effectiveUid()),
     reassert: async () => {
       if (options.pidFile) writePidFile(options.pidFile, process.pid, where.path);
       await openControl.reclaim();

@@ -64,6 +64,8 @@ export interface ReplaceSelfDeps {
   readonly killTimeoutMs: number;
   readonly clock: Clock;
   readonly spawn: SpawnSuccessor;
+  /** Why the master should not run this Node.js binary (spawn-successor.ts, untrustedNode); undefined: it may. */
+  untrustedNode(node: string): string | undefined;
   /** After a failure past `take-over`: make the PID file, control socket and metrics endpoint ours again. */
   reassert(): Promise<void>;
 }
@@ -107,6 +109,8 @@ export async function replaceSelf(master: SuccessionSource, request: { readonly 
   if (metricsFd !== undefined) fds.push(metricsFd);
 
   const node = request.node ?? deps.defaultNode;
+  const untrusted = request.node === undefined ? undefined : deps.untrustedNode(node);
+  if (untrusted) return refuse('spawn-failed', untrusted);
   let child: ChildProcess;
   try {
     child = deps.spawn({

@@ -48,7 +48,7 @@ class FakeSuccessor extends EventEmitter {
   }
 }
 
-function setup(options: { metrics?: boolean } = {}) {
+function setup(options: { metrics?: boolean; node?: string } = {}) {
   const clock = new FakeClock();
   const child = new FakeSuccessor();
   const plans: SuccessorPlan[] = [];
@@ -88,10 +88,11 @@ function setup(options: { metrics?: boolean } = {}) {
       return child as unknown as ChildProcess;
     },
     reassert: async () => void log.push('reassert'),
+    untrustedNode: (node) => (node.startsWith('/tmp/') ? `--node ${node}: writable by others` : undefined),
   };
   const controller = new AbortController();
   let outcome: SelfUpgradeOutcome | undefined;
-  const running = replaceSelf(master, {}, deps, controller.signal).then((o) => (outcome = o));
+  const running = replaceSelf(master, options.node === undefined ? {} : { node: options.node }, deps, controller.signal).then((o) => (outcome = o));
   return { clock, child, plans, events, log, controller, running, get outcome() { return outcome; } };
 }
 
@@ -204,6 +205,17 @@ describe('replaceSelf', () => {
     s.child.say({ type: 'held', generation: 8 });
     await s.running;
     expect(s.outcome).toMatchObject({ ok: false, reason: 'broken' });
+  });
+
+  it('refuses to run a --node binary others could have replaced, without spawning anything', async () => {
+    const s = setup({ node: '/tmp/evil/node' });
+    await s.running;
+    expect(s.plans).toEqual([]);
+    expect(s.outcome).toMatchObject({ ok: false, reason: 'spawn-failed', message: '--node /tmp/evil/node: writable by others' });
+    const ok = setup({ node: '/opt/node-24/bin/node' });
+    expect(ok.plans[0]?.node).toBe('/opt/node-24/bin/node');
+    ok.controller.abort();
+    await ok.running;
   });
 
   it('stops the successor when the master stops meanwhile', async () => {
