@@ -33,7 +33,8 @@ import type { TcpAddress } from './options/metrics-address.js';
 import { HoldBack } from './succession/hold-back.js';
 import { replaceSelf } from './succession/replace-self.js';
 import { spawnSuccessor, untrustedNode } from './succession/spawn-successor.js';
-import { type PredecessorChannel, type Successor, takeSuccession } from './succession/successor.js';
+import { type PredecessorChannel, takeSuccession } from './succession/successor.js';
+import { takeOver } from './succession/take-over.js';
 import type { ControlServer } from './control/server.js';
 import type { Logger } from 'pino';
 
@@ -183,46 +184,4 @@ export async function runStart(options: MasterOptions): Promise<number> {
   removeSignals();
   await flushOutput();
   return forced ? 1 : 0;
-}
-
-interface TakeOverSteps {
-  /** The control socket, by rename over the predecessor's. */
-  open(): Promise<ControlServer>;
-  /** The `--metrics` endpoint, on the predecessor's socket, with its counts added. */
-  serveMetrics(carried: Parameters<MasterMetrics['carry']>[0]): Promise<void>;
-  /** Attach sd_notify: READY=1 goes with MAINPID= this process. */
-  notify(): { idle(): Promise<void> };
-}
-
-/**
- * A successor's take-over, once its first generation is held ready: wait for
- * the predecessor's `take-over`, take the control socket and the PID file,
- * serve metrics, let the workers accept, and once they all do, tell systemd
- * and then the predecessor (`took-over`), which drains its workers only
- * then. Throws if the predecessor goes away or the master stops first.
- */
-async function takeOver(successor: Successor, master: Master, holdBack: HoldBack, steps: TakeOverSteps): Promise<ControlServer> {
-  const stopping = new Promise<never>((_, reject) => {
-    master.once('master.stopping', ({ reason }) => reject(new Error(`the master is stopping (${reason})`)));
-  });
-  stopping.catch(() => {});
-  const state = await Promise.race([successor.takeOver, stopping]);
-  const control = await steps.open();
-  try {
-    const { pidFile } = master.options;
-    if (pidFile) writePidFile(pidFile, master.pid, control.path, successor.start.predecessorPid);
-    await steps.serveMetrics(state.metrics);
-    const notifier = steps.notify();
-    const ready = once(master, 'master.ready');
-    master.tookOver();
-    holdBack.open();
-    const [{ generation }] = await Promise.race([ready, stopping]);
-    await notifier.idle(); // MAINPID= read by the manager before the predecessor may exit
-    successor.send({ type: 'took-over', generation, controlPath: control.path });
-    master.emit('succession.took-over', { predecessorPid: successor.start.predecessorPid, generation });
-    return control;
-  } catch (error) {
-    await control.close();
-    throw error;
-  }
 }
