@@ -316,12 +316,15 @@ export function overseer({ app, dir, workers, bootMs = 0, id = `overseer-${worke
       }
       const started = await waitFor((e) => e.event === 'succession.started', { after, what: 'succession.started' });
       if (started.successorPid !== outcome.pid) throw new Error(`${id}: the CLI names successor ${outcome.pid}, the log ${started.successorPid}`);
-      await waitFor((e) => e.event === 'succession.handed-over' && e.successorPid === outcome.pid, { after, what: 'succession.handed-over' });
+      const held = await waitFor((e) => e.event === 'succession.held' && e.successorPid === outcome.pid, { after, what: 'succession.held' });
+      const handedOver = await waitFor((e) => e.event === 'succession.handed-over' && e.successorPid === outcome.pid, { after, what: 'succession.handed-over' });
+      // Where the time went (ms after the trigger, when the bench read each line).
+      const phases = { started: started.benchMs - triggerMs, held: held.benchMs - triggerMs, handedOver: handedOver.benchMs - triggerMs };
       // The successor's own account of the port it holds (it never binds one: it was handed the socket).
       const successorStarted = events.slice(after).find((e) => e.event === 'master.started' && e.masterPid === outcome.pid);
       const port = successorStarted?.listeners?.find((/** @type {any} */ l) => l.kind === 'tcp')?.port;
       const oldGoneMs = await oldGone;
-      return { triggerMs, cliMs, oldGoneMs, previousPid, pid: outcome.pid, port, overseerMs: outcome.durationMs, generation: outcome.generation };
+      return { triggerMs, cliMs, oldGoneMs, previousPid, pid: outcome.pid, port, overseerMs: outcome.durationMs, generation: outcome.generation, phases };
     },
     supervisorPid: () => (masterPid || null),
     workerPids: () => [...workers_.values()].map((w) => w.pid),

@@ -143,6 +143,9 @@ export function formatReport(results) {
       const pair = (/** @type {any} */ s) => `${num(s?.median)} / ${num(s?.max)}`;
       out.push(row([r.label, `${r.upgrades}${failedUpgrades}`, pair(r.cliMs), r.ownMs?.median === null || r.ownMs === undefined ? dash : pair(r.ownMs), pair(r.oldGoneMs), pair(r.firstNewMs), pair(r.gapMs), `${num(r.failed)} of ${num(r.total)}`, kinds(r.failuresByKind), yes(r.samePort, r.upgrades), yes(r.sameSocket, r.upgrades)]) + (r.error ? ` ${r.error}` : ''));
     }
+    for (const r of u.rows.filter((x) => x.phases)) {
+      out.push(`\nWhere ${r.label}'s time goes (median ms after the trigger, read from its log): successor said hello ${num(r.phases.started)}, its first generation ready and held back ${num(r.phases.held)}, handed over ${num(r.phases.handedOver)}, CLI exit ${num(r.cliMs?.median)}, old master gone ${num(r.oldGoneMs?.median)} (it drains its workers first)`);
+    }
   }
 
   if (results.startup) {

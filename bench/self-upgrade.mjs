@@ -17,7 +17,10 @@
  *   between the old version's last answer and the new one's first (0 when
  *   they overlap); `failed` the requests that failed from the trigger until
  *   the new version had answered 200 times; `samePort` the new version
- *   answers on the port of before; `sameSocket` one listening socket on that
+ *   answers on the port of before (overseer: and the successor's
+ *   `master.started` names it); overseer's `phases`: when the bench read
+ *   `succession.started` (the successor said hello), `succession.held` (its
+ *   first generation ready, held back) and `succession.handed-over`; `sameSocket` one listening socket on that
  *   port, with the same inode, before and after (/proc/net/tcp).
  * - Self-upgrades run back to back: the next starts once the previous one is
  *   done and the new version has answered 200 requests. One the supervisor
@@ -93,6 +96,7 @@ export async function measureSelfUpgrade({ contender, upgrades, load: shape, log
       pid: run.pid,
       cliMs: since(run.cliMs),
       overseerMs: run.overseerMs ?? null,
+      phases: run.phases ? Object.fromEntries(Object.entries(run.phases).map(([k, v]) => [k, Math.round(v)])) : null,
       oldGoneMs: since(run.oldGoneMs),
       firstNewMs: since(firstNew),
       gapMs: firstNew !== null && lastOld !== null ? Math.max(0, Math.round(firstNew - lastOld)) : null,
@@ -117,6 +121,7 @@ export async function measureSelfUpgrade({ contender, upgrades, load: shape, log
     runs: timed,
     cliMs: stats('cliMs'),
     ownMs: stats('overseerMs'),
+    phases: timed.some((t) => t.phases) ? Object.fromEntries(['started', 'held', 'handedOver'].map((key) => [key, median(timed.map((t) => t.phases?.[key]).filter((v) => typeof v === 'number'))])) : null,
     oldGoneMs: stats('oldGoneMs'),
     firstNewMs: stats('firstNewMs'),
     gapMs: stats('gapMs'),
