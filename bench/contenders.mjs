@@ -324,7 +324,9 @@ export function overseer({ app, dir, workers, bootMs = 0, id = `overseer-${worke
       const successorStarted = events.slice(after).find((e) => e.event === 'master.started' && e.masterPid === outcome.pid);
       const port = successorStarted?.listeners?.find((/** @type {any} */ l) => l.kind === 'tcp')?.port;
       const oldGoneMs = await oldGone;
-      return { triggerMs, cliMs, oldGoneMs, previousPid, pid: outcome.pid, port, overseerMs: outcome.durationMs, generation: outcome.generation, phases };
+      // The exit code is known only for the master we spawned (a successor is not our child).
+      const oldExit = previousPid === proc?.child.pid && oldGoneMs !== null ? await proc.exited : null;
+      return { triggerMs, cliMs, oldGoneMs, oldExitCode: oldExit ? oldExit.code ?? oldExit.signal : null, previousPid, pid: outcome.pid, port, overseerMs: outcome.durationMs, generation: outcome.generation, phases };
     },
     supervisorPid: () => (masterPid || null),
     workerPids: () => [...workers_.values()].map((w) => w.pid),

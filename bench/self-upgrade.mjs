@@ -12,7 +12,8 @@
  *   CLI; the CLI's own start-up is included, as a user waits for it too):
  *   `cliMs` the CLI's exit (and `overseerMs`, the `durationMs` overseer's
  *   CLI prints: the master's own request → take-over), `oldGoneMs` the old supervisor process gone
- *   (overseer's old master after draining its workers; PM2's old daemon),
+ *   (overseer's old master after draining its workers, with its exit code
+ *   when it is our child, i.e. the first one; PM2's old daemon),
  *   `firstNewMs` the first answer of the new version, `gapMs` the time
  *   between the old version's last answer and the new one's first (0 when
  *   they overlap); `failed` the requests that failed from the trigger until
@@ -73,7 +74,7 @@ export async function measureSelfUpgrade({ contender, upgrades, load: shape, log
       runs.push({ version: `v${i}`, previous: serving, ...r, failed, samePort, sameSocket, socketBefore, socketAfter });
       serving = `v${i}`;
       const ms = (/** @type {number | null} */ t) => (t === null ? 'not within the deadline' : `${(t - r.triggerMs).toFixed(0)} ms`);
-      log(`    ${i}: pid ${r.previousPid} → ${r.pid}; CLI exit ${ms(r.cliMs)}, old gone ${ms(r.oldGoneMs)}; ${failed} failed; socket ${socketBefore.join(',') || 'none'} → ${socketAfter.join(',') || 'none'}`);
+      log(`    ${i}: pid ${r.previousPid} → ${r.pid}; CLI exit ${ms(r.cliMs)}, old gone ${ms(r.oldGoneMs)}${r.oldExitCode === null || r.oldExitCode === undefined ? '' : ` (exit ${r.oldExitCode})`}; ${failed} failed; socket ${socketBefore.join(',') || 'none'} → ${socketAfter.join(',') || 'none'}`);
     }
   } catch (err) {
     error = err.message;
@@ -98,6 +99,7 @@ export async function measureSelfUpgrade({ contender, upgrades, load: shape, log
       overseerMs: run.overseerMs ?? null,
       phases: run.phases ? Object.fromEntries(Object.entries(run.phases).map(([k, v]) => [k, Math.round(v)])) : null,
       oldGoneMs: since(run.oldGoneMs),
+      oldExitCode: run.oldExitCode ?? null,
       firstNewMs: since(firstNew),
       gapMs: firstNew !== null && lastOld !== null ? Math.max(0, Math.round(firstNew - lastOld)) : null,
       failed: run.failed,
