@@ -14,6 +14,13 @@
  *                      serving), with another error on a timeout
  *   supervisorPid()    the process that stays (overseer master, PM2 daemon), or null
  *   stop()             stops everything it started; bounded in time
+ * overseer and PM2 also have
+ *   selfUpgrade(v)     replaces the supervisor itself (`overseer upgrade
+ *                      --self`, `pm2 update`) after writing version v, and
+ *                      resolves with { triggerMs, cliMs, oldGoneMs,
+ *                      previousPid, pid } (bench clock; `oldGoneMs` null if
+ *                      the old supervisor outlived the deadline) once the
+ *                      CLI has exited and the new supervisor serves.
  * Waiting is on events: overseer's JSON log, the bare app's "listening" line,
  * the exit of a process; for PM2, on `pm2 reload` returning, then polling
  * pids and `pm2 jlist`.
@@ -23,7 +30,7 @@ import http2 from 'node:http2';
 import { cpSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BENCH_DIR } from './deps.mjs';
-import { freePort, isAlive, isTrackedAlive, now, signal, spawnTracked, track, waitUntil } from './procs.mjs';
+import { freePort, goneAt, isAlive, isTrackedAlive, now, signal, spawnTracked, track, waitUntil } from './procs.mjs';
 
 /** The overseer executable the contenders run; see `useOverseerSnapshot`. */
 let overseerBin = join(BENCH_DIR, '..', 'bin', 'overseer.js');
@@ -180,9 +187,20 @@ export function bare({ app, dir, bootMs = 0, id = 'bare' }) {
 }
 
 /**
- * overseer: `bin/overseer.js start <app> --listen 127.0.0.1:0 --workers N`.
+ * overseer: `bin/overseer.js start <app> --listen 127.0.0.1:0 --workers N
+ * --control <dir>/<id>.sock` (a control socket private to this run, so two
+ * benches on one machine never meet in the default directory).
  * Deploy = SIGUSR2; done at `upgrade.succeeded` plus the `worker.exited` of
  * every worker of an older generation.
+ *
+ * Self-upgrade (`overseer upgrade --self`): the master in charge changes.
+ * The successor is not our child; it writes to the same stdout pipe, so its
+ * events arrive here too. Its pid is tracked from `succession.started` (and
+ * checked against the CLI's answer); from `succession.handed-over` on it is
+ * the master in charge, and the exit of a master that handed over ends no
+ * wait. `stop()` sends SIGTERM to the master in charge and waits, polling
+ * with a deadline, until every master this contender started or learned of
+ * is gone; at the deadline it SIGKILLs those still tracked.
  * @param {{ app: string, dir: string, workers: number | 'max', bootMs?: number, id?: string, extraArgs?: string[] }} options
  */
 export function overseer({ app, dir, workers, bootMs = 0, id = `overseer-${workers}`, extraArgs = [] }) {
@@ -195,6 +213,13 @@ export function overseer({ app, dir, workers, bootMs = 0, id = `overseer-${worke
   const workers_ = new Map();
   /** @type {ReturnType<typeof spawnTracked> | null} */
   let proc = null;
+  const control = join(dir, `${id}.sock`);
+  /** The master in charge: the one we spawned, then each successor that took over. */
+  let masterPid = 0;
+  /** @type {Set<number>} every master pid we spawned or were told of (`succession.started`) */
+  const masters = new Set();
+  /** The master we spawned is still in charge (once it has handed over, its exit is expected). */
+  const inCharge = () => masterPid === proc?.child.pid;
 
   /**
    * The first event from index `after` that matches, with a deadline; rejects if the master exits first.
@@ -208,7 +233,7 @@ export function overseer({ app, dir, workers, bootMs = 0, id = `overseer-${worke
     const timer = setTimeout(() => { finish(); reject(new Error(`${id}: no ${what} within ${timeoutMs} ms; stderr: ${proc?.stderr().slice(-500)}`)); }, timeoutMs);
     const finish = () => { clearTimeout(timer); waiters.delete(check); };
     waiters.add(check);
-    proc?.exited.then(() => { if (waiters.has(check)) { finish(); reject(new Error(`${id}: master exited before ${what}; stderr: ${proc?.stderr().slice(-500)}`)); } });
+    proc?.exited.then(() => { if (waiters.has(check) && inCharge()) { finish(); reject(new Error(`${id}: master exited before ${what}; stderr: ${proc?.stderr().slice(-500)}`)); } });
     check();
   });
 
@@ -219,7 +244,10 @@ export function overseer({ app, dir, workers, bootMs = 0, id = `overseer-${worke
     if (typeof e.event !== 'string') return;
     e.benchMs = now(); // when the bench read it (bench clock)
     if (e.event === 'worker.spawned') { track(e.pid); workers_.set(e.workerId, { pid: e.pid, generation: e.generation }); }
-    if (e.event === 'worker.exited') workers_.delete(e.workerId);
+    // A successor's workers are logged by the successor; match the pid so that a reused workerId never removes a live one.
+    if (e.event === 'worker.exited' && workers_.get(e.workerId)?.pid === e.pid) workers_.delete(e.workerId);
+    if (e.event === 'succession.started') { track(e.successorPid); masters.add(e.successorPid); }
+    if (e.event === 'succession.handed-over') masterPid = e.successorPid;
     events.push(e);
     for (const check of [...waiters]) check();
   };
@@ -231,10 +259,12 @@ export function overseer({ app, dir, workers, bootMs = 0, id = `overseer-${worke
     events,
     async start() {
       writeVersion(versionFile, 'v0');
-      proc = spawnTracked(process.execPath, [overseerBin, 'start', appScript(app), '--listen', '127.0.0.1:0', '--log-format', 'json', '--workers', String(workers), '--name', id, ...extraArgs], {
+      proc = spawnTracked(process.execPath, [overseerBin, 'start', appScript(app), '--listen', '127.0.0.1:0', '--log-format', 'json', '--workers', String(workers), '--name', id, '--control', control, ...extraArgs], {
         env: { ...process.env, BENCH_VERSION_FILE: versionFile, BENCH_BOOT_MS: String(bootMs) },
         onLine,
       });
+      masterPid = /** @type {number} */ (proc.child.pid);
+      masters.add(masterPid);
       const started = await waitFor((e) => e.event === 'master.started', { what: 'master.started' });
       const tcp = started.listeners.find((l) => l.kind === 'tcp');
       contender.url = `http://127.0.0.1:${tcp.port}/`;
@@ -261,13 +291,62 @@ export function overseer({ app, dir, workers, bootMs = 0, id = `overseer-${worke
       const phases = outcome.phases ? { ...outcome.phases.generation, drained: completed.durationMs } : undefined;
       return { triggerMs, doneMs, phases };
     },
-    supervisorPid: () => proc?.child.pid ?? null,
+    /**
+     * `overseer upgrade --self --json`; done when the CLI has exited 0 and the
+     * old master is gone (it drains its workers first).
+     * @param {string} version
+     */
+    async selfUpgrade(version) {
+      writeVersion(versionFile, version);
+      const after = events.length;
+      const previousPid = masterPid;
+      const triggerMs = now();
+      const oldGone = goneAt(previousPid, { timeoutMs: DEPLOY_TIMEOUT_MS });
+      let stdout = '';
+      const cli = spawnTracked(process.execPath, [overseerBin, 'upgrade', '--self', '--json', '--control', control], {
+        onLine: (line) => { stdout += line; },
+      });
+      const { code } = await exitWithin(cli, DEPLOY_TIMEOUT_MS);
+      const cliMs = now();
+      /** @type {any} */
+      let outcome = null;
+      try { outcome = JSON.parse(stdout); } catch { /* judged below */ }
+      if (code !== 0 || !outcome?.ok) {
+        throw new UpgradeFailed(`${id}: upgrade --self exited ${code}: ${stdout || cli.stderr().slice(-500)}`);
+      }
+      const started = await waitFor((e) => e.event === 'succession.started', { after, what: 'succession.started' });
+      if (started.successorPid !== outcome.pid) throw new Error(`${id}: the CLI names successor ${outcome.pid}, the log ${started.successorPid}`);
+      const held = await waitFor((e) => e.event === 'succession.held' && e.successorPid === outcome.pid, { after, what: 'succession.held' });
+      const handedOver = await waitFor((e) => e.event === 'succession.handed-over' && e.successorPid === outcome.pid, { after, what: 'succession.handed-over' });
+      // Where the time went (ms after the trigger, when the bench read each line).
+      const phases = { started: started.benchMs - triggerMs, held: held.benchMs - triggerMs, handedOver: handedOver.benchMs - triggerMs };
+      // The successor's own account of the port it holds (it never binds one: it was handed the socket).
+      const successorStarted = events.slice(after).find((e) => e.event === 'master.started' && e.masterPid === outcome.pid);
+      const port = successorStarted?.listeners?.find((/** @type {any} */ l) => l.kind === 'tcp')?.port;
+      const oldGoneMs = await oldGone;
+      // The exit code is known only for the master we spawned (a successor is not our child).
+      const oldExit = previousPid === proc?.child.pid && oldGoneMs !== null ? await proc.exited : null;
+      return { triggerMs, cliMs, oldGoneMs, oldExitCode: oldExit ? oldExit.code ?? oldExit.signal : null, previousPid, pid: outcome.pid, port, overseerMs: outcome.durationMs, generation: outcome.generation, phases };
+    },
+    supervisorPid: () => (masterPid || null),
     workerPids: () => [...workers_.values()].map((w) => w.pid),
     waitFor,
     async stop() {
-      if (!proc || proc.child.exitCode !== null || proc.child.signalCode !== null) return;
-      signal(proc.child.pid, 'SIGTERM');
-      await exitWithin(proc, STOP_TIMEOUT_MS);
+      if (!proc) return;
+      if (inCharge()) {
+        if (proc.child.exitCode !== null || proc.child.signalCode !== null) return;
+        signal(proc.child.pid, 'SIGTERM');
+        await exitWithin(proc, STOP_TIMEOUT_MS);
+      } else {
+        // Not our child: signalled only while it is still the process we were told of.
+        if (isTrackedAlive(masterPid)) signal(masterPid, 'SIGTERM');
+        const all = [...masters];
+        try {
+          await waitUntil(() => all.every((pid) => !isAlive(pid)), { timeoutMs: STOP_TIMEOUT_MS, intervalMs: 20, what: `${id}'s masters ${all.join(', ')} to exit` });
+        } finally {
+          for (const pid of all) if (isTrackedAlive(pid)) signal(pid, 'SIGKILL');
+        }
+      }
       // Workers drain and exit on their own; any still here after the master (only if it was SIGKILLed) go too.
       for (const w of workers_.values()) if (isTrackedAlive(w.pid)) signal(w.pid, 'SIGKILL');
     },
@@ -279,6 +358,9 @@ export function overseer({ app, dir, workers, bootMs = 0, id = `overseer-${worke
  * PM2, in cluster mode (`-i N`) or fork mode. Deploy = `pm2 reload <name>`;
  * done when it has returned, every old pid is gone and `pm2 jlist` lists only
  * new, online pids. `graceful` runs the app with PM2's documented recipe.
+ * Self-upgrade = `pm2 update` (PM2's CLI, in the bench's PM2_HOME); done when
+ * the CLI has exited and `pm2 jlist` lists as many online pids as before, all
+ * new.
  * `extra`: more fields of PM2's app declaration (e.g. `max_memory_restart`).
  * @param {{ pm2: import('./pm2.mjs').Pm2, app: string, dir: string, mode: 'cluster' | 'fork', instances?: number | 'max', graceful?: boolean, bootMs?: number, id: string, label: string, extra?: Record<string, any> }} options
  */
@@ -325,6 +407,27 @@ export function pm2({ pm2: daemon, app, dir, mode, instances = 1, graceful = fal
       if (!first) doneMs = now(); // only if the list lagged; otherwise the old pids' exit was the end
       pids = fresh.map((p) => p.pid);
       return { triggerMs, doneMs };
+    },
+    /** @param {string} version */
+    async selfUpgrade(version) {
+      const old = (await daemon.online(id))?.map((p) => p.pid) ?? pids;
+      const previousPid = daemon.daemonPid();
+      if (previousPid === null) throw new Error(`${id}: no PM2 daemon pid in ${daemon.home}`);
+      await daemon.disconnect(); // before the trigger: only the CLI talks to the daemon while it is replaced
+      writeVersion(versionFile, version);
+      const triggerMs = now();
+      const oldGone = goneAt(previousPid, { timeoutMs: DEPLOY_TIMEOUT_MS });
+      const { code, signal: sig, output } = await daemon.update(DEPLOY_TIMEOUT_MS);
+      const cliMs = now();
+      if (code !== 0) throw new UpgradeFailed(`${id}: pm2 update exited ${code ?? sig}: ${output.slice(-500)}`);
+      const fresh = await waitUntil(async () => {
+        const online = await daemon.online(id);
+        return online && online.length === old.length && online.every((p) => !old.includes(p.pid)) ? online : null;
+      }, { timeoutMs: DEPLOY_TIMEOUT_MS, intervalMs: 20, what: `${id} to list ${old.length} new online pids after pm2 update` });
+      pids = fresh.map((p) => p.pid);
+      const oldGoneMs = await oldGone;
+      await waitUntil(() => old.every((pid) => !isAlive(pid)), { timeoutMs: DEPLOY_TIMEOUT_MS, what: `${id}'s old pids to exit` });
+      return { triggerMs, cliMs, oldGoneMs, previousPid, pid: daemon.daemonPid() };
     },
     supervisorPid: () => daemon.daemonPid(),
     /** @returns {Promise<number[]>} the app's pids in `pm2 jlist` */

@@ -13,13 +13,18 @@
  *   cleanup (async, and sync at exit via the pm2 CLI), so the daemon never
  *   outlives the bench.
  * - Every command has a deadline.
+ * - `update()` runs `pm2 update` with the pm2 CLI in this PM2_HOME only (the
+ *   daemon it kills and the one it starts are this object's); the agent is
+ *   disconnected first, so that only the CLI talks to the daemon meanwhile,
+ *   and the next command connects a new one to the new daemon (and tracks
+ *   its pid).
  */
 import { fork, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BENCH_DIR } from './deps.mjs';
-import { isAlive, isTrackedAlive, onCleanup, onCleanupSync, signal, track, untrack } from './procs.mjs';
+import { isAlive, isTrackedAlive, onCleanup, onCleanupSync, signal, spawnTracked, track, untrack } from './procs.mjs';
 
 export class Pm2 {
   /**
@@ -136,6 +141,43 @@ export class Pm2 {
   /** @param {string} name */
   delete(name) {
     return this.call('delete', name);
+  }
+
+  /**
+   * Disconnect the agent (it leaves on its own: pm2-agent.mjs) and wait for
+   * its exit; the next command forks a new one.
+   */
+  async disconnect(timeoutMs = 10_000) {
+    const agent = this.agent;
+    this.agent = null;
+    const child = agent ? await agent.catch(() => null) : null;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    if (child.connected) child.disconnect();
+    const timer = setTimeout(() => { if (isTrackedAlive(child.pid)) signal(child.pid, 'SIGKILL'); }, timeoutMs);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  /**
+   * `pm2 update`, with PM2's own CLI: it saves the process list, kills the
+   * daemon and every app, starts a new daemon and resurrects the apps. Resolves
+   * when the CLI has exited, with its exit code and the end of its output;
+   * SIGKILLs it at the deadline.
+   * @returns {Promise<{ code: number | null, signal: string | null, output: string }>}
+   */
+  async update(timeoutMs = 60_000) {
+    await this.disconnect();
+    let output = '';
+    const proc = spawnTracked(process.execPath, [this.tool.entry, 'update'], {
+      env: this.env,
+      onLine: (line) => { output = `${output}${line}\n`.slice(-2000); },
+    });
+    const timer = setTimeout(() => { if (isTrackedAlive(proc.child.pid)) signal(proc.child.pid, 'SIGKILL'); }, timeoutMs);
+    const { code, signal: sig } = await proc.exited;
+    clearTimeout(timer);
+    track(this.daemonPid() ?? undefined); // the new daemon, started by the CLI
+    return { code, signal: sig, output: `${output}${proc.stderr()}`.slice(-2000) };
   }
 
   /** Stop the daemon and its apps, then make sure nothing of it survives. */

@@ -221,3 +221,39 @@ export function median(values) {
   const mid = Math.floor(v.length / 2);
   return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
 }
+
+/**
+ * The inodes of the IPv4 TCP sockets in LISTEN state on `port` (from
+ * /proc/net/tcp): the same inode before and after a change means the same
+ * listening socket, never closed; none means nothing listens.
+ * @param {number} port @returns {string[]}
+ */
+export function listeningInodes(port) {
+  const hexPort = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  let table = '';
+  try {
+    table = readFileSync('/proc/net/tcp', 'utf8');
+  } catch {
+    return [];
+  }
+  // Fields: sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+  return table.split('\n').slice(1).map((line) => line.trim().split(/\s+/))
+    .filter((f) => f[1]?.endsWith(hexPort) && f[3] === '0A')
+    .map((f) => f[9]);
+}
+
+/**
+ * Resolves with `now()` once `pid` is gone (polled every `intervalMs`: for a
+ * process that is not our child, no event announces its exit), or with null
+ * at the deadline.
+ * @param {number} pid @param {{ timeoutMs: number, intervalMs?: number }} options
+ * @returns {Promise<number | null>}
+ */
+export async function goneAt(pid, { timeoutMs, intervalMs = 10 }) {
+  const deadline = now() + timeoutMs;
+  while (isAlive(pid)) {
+    if (now() > deadline) return null;
+    await delay(intervalMs);
+  }
+  return now();
+}

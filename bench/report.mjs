@@ -132,6 +132,22 @@ export function formatReport(results) {
     }
   }
 
+  if (results.selfUpgrade) {
+    const u = results.selfUpgrade;
+    out.push('\n### 9. Replacing the supervisor itself');
+    out.push(`\nhello app, ${u.workers} workers/instances, ${u.upgradesPlanned} self-upgrades each, back to back, under load (${u.load.keepalive} keep-alive + ${u.load.fresh} new-connection loops, every request accounted for); ms from the moment the bench runs the CLI (its start-up included), median / max; "own account" = the \`durationMs\` overseer's CLI prints (the master's request → the successor took over, without the CLI's start-up); gap = the old version's last answer to the new one's first (0 when they overlap); failed = every failed request of the run; listening socket kept = the same inode on the port before and after each (/proc/net/tcp)\n`);
+    out.push(header(['contender', 'done', 'CLI exit ms', 'own account ms', 'old supervisor gone ms', 'new version\'s first answer ms', 'gap without answers ms', 'failed requests', 'failures by kind', 'port kept', 'listening socket kept']));
+    const yes = (/** @type {boolean} */ b, /** @type {number} */ n) => (n === 0 ? dash : b ? 'yes' : 'no');
+    for (const r of u.rows) {
+      const failedUpgrades = r.failedUpgrades?.length ? ` (+${r.failedUpgrades.length} failed: ${r.failedUpgrades[0]})` : '';
+      const pair = (/** @type {any} */ s) => `${num(s?.median)} / ${num(s?.max)}`;
+      out.push(row([r.label, `${r.upgrades}${failedUpgrades}`, pair(r.cliMs), r.ownMs?.median === null || r.ownMs === undefined ? dash : pair(r.ownMs), pair(r.oldGoneMs), pair(r.firstNewMs), pair(r.gapMs), `${num(r.failed)} of ${num(r.total)}`, kinds(r.failuresByKind), yes(r.samePort, r.upgrades), yes(r.sameSocket, r.upgrades)]) + (r.error ? ` ${r.error}` : ''));
+    }
+    for (const r of u.rows.filter((x) => x.phases)) {
+      out.push(`\nWhere ${r.label}'s time goes (median ms after the trigger, read from its log): successor said hello ${num(r.phases.started)}, its first generation ready and held back ${num(r.phases.held)}, handed over ${num(r.phases.handedOver)}, CLI exit ${num(r.cliMs?.median)}, old master gone ${num(r.oldGoneMs?.median)} (it drains its workers first)`);
+    }
+  }
+
   if (results.startup) {
     out.push('\n### 5. CLI start-up');
     out.push(`\n${formatStartup(results.startup)}`);

@@ -2,7 +2,7 @@
 /**
  * `npm run bench`: overseer side by side with bare node and PM2, in one run.
  *
- *   node bench/run.mjs [--quick] [--phases startup,throughput,deploy,upgrade-time,scale,drain,self-healing,footprint]
+ *   node bench/run.mjs [--quick] [--phases startup,throughput,deploy,upgrade-time,scale,drain,self-healing,footprint,self-upgrade]
  *                      [--skip-pm2] [--skip-autocannon]
  *
  * Contracts:
@@ -16,7 +16,8 @@
  *   phase, killed at the end of the phase.
  * - Bounded: a full run takes about 8 minutes on 2 cores for the first five
  *   phases, plus about 4.5 for scale, drain and self-healing (and the 100
- *   upgrades of footprint); at 15 minutes (6 for --quick) the run is
+ *   upgrades of footprint), plus about 1 for self-upgrade; at 15 minutes (6
+ *   for --quick) the run is
  *   abandoned. Whatever ends it (done, error,
  *   deadline, SIGINT/SIGTERM), every process it started is stopped, and
  *   PM2's daemon killed, before it exits.
@@ -45,8 +46,9 @@ import { runThroughput } from './throughput.mjs';
 import { measureUpgradeTime } from './upgrade-time.mjs';
 import { fdLimit, measureDrain } from './drain.mjs';
 import { measureHang, measureRecycle } from './self-healing.mjs';
+import { measureSelfUpgrade } from './self-upgrade.mjs';
 
-const PHASES = ['startup', 'throughput', 'deploy', 'upgrade-time', 'scale', 'drain', 'self-healing', 'footprint'];
+const PHASES = ['startup', 'throughput', 'deploy', 'upgrade-time', 'scale', 'drain', 'self-healing', 'footprint', 'self-upgrade'];
 
 const { values } = parseArgs({
   options: {
@@ -73,10 +75,12 @@ for (const p of phases) {
 const SELF_HEALING = (recycles) => ({ hangTimeoutMs: 2000, maxMemory: '96M', growMb: 128, recycles, pm2WorkerIntervalMs: 1000 });
 /** Sizes of each phase; --quick is for development, not for numbers. */
 const PLAN = values.quick
-  ? { startup: { runs: 5 }, throughput: { apps: ['hello'], rounds: 1, durationS: 2, warmupS: 1 }, deploy: { apps: ['hello', 'h2'], upgrades: 3 }, upgradeTime: { upgrades: 2 }, scale: { workers: [1, 4], upgrades: 1 }, drain: { connections: [1000] }, selfHealing: SELF_HEALING(1), footprint: { upgrades: 10 }, deadlineMs: 6 * 60_000 }
-  : { startup: { runs: 21 }, throughput: { apps: ['hello', 'express'], rounds: 4, durationS: 2, warmupS: 1 }, deploy: { apps: ['hello', 'express', 'h2'], upgrades: 10 }, upgradeTime: { upgrades: 5 }, scale: { workers: [1, 2, 4, 8, 16], upgrades: 3 }, drain: { connections: [1000, 10_000] }, selfHealing: SELF_HEALING(2), footprint: { upgrades: 100 }, deadlineMs: 15 * 60_000 };
+  ? { startup: { runs: 5 }, throughput: { apps: ['hello'], rounds: 1, durationS: 2, warmupS: 1 }, deploy: { apps: ['hello', 'h2'], upgrades: 3 }, upgradeTime: { upgrades: 2 }, scale: { workers: [1, 4], upgrades: 1 }, drain: { connections: [1000] }, selfHealing: SELF_HEALING(1), footprint: { upgrades: 10 }, selfUpgrade: { upgrades: 2 }, deadlineMs: 6 * 60_000 }
+  : { startup: { runs: 21 }, throughput: { apps: ['hello', 'express'], rounds: 4, durationS: 2, warmupS: 1 }, deploy: { apps: ['hello', 'express', 'h2'], upgrades: 10 }, upgradeTime: { upgrades: 5 }, scale: { workers: [1, 2, 4, 8, 16], upgrades: 3 }, drain: { connections: [1000, 10_000] }, selfHealing: SELF_HEALING(2), footprint: { upgrades: 100 }, selfUpgrade: { upgrades: 5 }, deadlineMs: 15 * 60_000 };
 const CONNECTIONS = 50;
 const DEPLOY = { intervalMs: 2000, keepalive: 50, fresh: 2 };
+/** Replacing the supervisor itself: 2 workers/instances (this machine's 2 cores), 4 keep-alive + 2 new-connection loops. */
+const SELF_UPGRADE = { workers: 2, load: { keepalive: 4, fresh: 2 } };
 /** HTTP/2 apps: 8 sessions × 8 concurrent streams, about as many requests in flight as DEPLOY's loops. */
 const DEPLOY_H2 = { sessions: 8, streams: 8 };
 
@@ -156,6 +160,7 @@ async function main() {
     /** @type {any} */ scale: null,
     /** @type {any} */ drain: null,
     /** @type {any} */ selfHealing: null,
+    /** @type {any} */ selfUpgrade: null,
     failedPhases: /** @type {string[]} */ ([]),
   };
 
@@ -344,6 +349,22 @@ async function main() {
       rows.push(r);
     }
     return { upgradesPlanned: PLAN.footprint.upgrades, rows };
+  });
+  save();
+
+  results.selfUpgrade = await phase('self-upgrade', async (pm2Daemon) => {
+    const { workers, load } = SELF_UPGRADE;
+    const contenders = [overseer({ app: 'hello', dir, workers, id: 'self-overseer' })];
+    contenders[0].label = `overseer upgrade --self (--workers ${workers})`;
+    if (pm2Daemon) contenders.push(pm2({ pm2: pm2Daemon, app: 'hello', dir, mode: 'cluster', instances: workers, id: 'self-pm2', label: `pm2 update (cluster -i ${workers}, naive app)` }));
+    const rows = [];
+    for (const contender of contenders) {
+      log(`  ${contender.label}`);
+      const r = await measureSelfUpgrade({ contender, upgrades: PLAN.selfUpgrade.upgrades, load, log });
+      log(`  ${contender.label}: ${r.upgrades} done, CLI exit median ${r.cliMs.median?.toFixed(0)} ms, old gone median ${r.oldGoneMs.median?.toFixed(0)} ms, failed ${r.failed} of ${r.total}`);
+      rows.push(r);
+    }
+    return { upgradesPlanned: PLAN.selfUpgrade.upgrades, workers, load, rows };
   });
   save();
 
