@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { appSource, makeApp } from '../helpers/app.js';
 import { getVersion } from '../helpers/http.js';
 import { startLoad } from '../helpers/load.js';
-import { type LogEvent, baseArgs, startMaster } from '../helpers/master.js';
+import { type LogEvent, baseArgs, runCli, startMaster } from '../helpers/master.js';
 import { isAlive, tempDir } from '../helpers/processes.js';
 import { listeningOn } from '../helpers/sockets.js';
 
@@ -41,6 +41,17 @@ function metricValue(text: string, series: string): number {
 }
 
 describe('overseer upgrade --self', () => {
+  it('refuses bad input with one line naming the option, exit 2, before looking for a master', async () => {
+    const env = { XDG_RUNTIME_DIR: tempDir('overseer-run-') };
+    const alone = await runCli(['upgrade', '--node', process.execPath], { env });
+    expect([alone.code, alone.stderr]).toEqual([2, `overseer: --node ${process.execPath}: only with --self (the Node.js binary of a successor master)\n`]);
+    const missing = await runCli(['upgrade', '--self', '--node', '/nonexistent/node'], { env });
+    expect([missing.code, missing.stderr]).toEqual([2, 'overseer: --node /nonexistent/node: ENOENT (give the path of a node binary)\n']);
+    const none = await runCli(['upgrade', '--self'], { env });
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/^overseer: no master answers/);
+  });
+
   it('hands the sockets to a successor master under load with no failed request; the successor answers status, owns the PID file, and stops cleanly', async () => {
     const app = makeApp('v1');
     const dir = tempDir('overseer-self-');
