@@ -103,6 +103,8 @@ export class Master extends EventEmitter<MasterEvents> {
    */
   #succession: 'none' | 'replacing' | 'replaced' | 'successor' = 'none';
   #selfUpgrader: SelfUpgrader | undefined;
+  /** Settles when a running self-upgrade has (its successor stopped, if it failed: a stop waits for it). */
+  #replacing: Promise<void> | undefined;
 
   constructor(options: MasterOptions, deps: MasterDeps) {
     super();
@@ -260,7 +262,10 @@ export class Master extends EventEmitter<MasterEvents> {
       return { ok: false, reason: 'busy', message: `${what} is running; try again once it is done`, durationMs: 0 };
     }
     this.#succession = 'replacing';
-    const outcome = await replace(request, this.#stopController.signal);
+    const replacing = replace(request, this.#stopController.signal);
+    this.#replacing = replacing.then(() => {});
+    const outcome = await replacing;
+    this.#replacing = undefined;
     if (!outcome.ok) {
       this.#succession = 'none';
       return outcome;
@@ -323,6 +328,7 @@ export class Master extends EventEmitter<MasterEvents> {
     this.#upgrades.cancelFollowUp(stoppingResult('master is stopping'));
     this.#stopped = (async () => {
       await this.#upgrades.idle();
+      await this.#replacing; // a successor being started is stopped first (the stop aborted it)
       if (this.#current) retire(this.#context, this.#current, 'stop');
       await Promise.all([...this.#workers].map((w) => w.exited));
       // Closing a unix socket the master bound removes its file, which is the

@@ -11,9 +11,10 @@
  *
  * Contract: resolves `ok` once the successor has taken over (the caller then
  * drains this master's workers and exits); otherwise the successor has been
- * stopped and has exited, and, if it had started to take over, the PID file,
- * the control socket and the metrics endpoint are this master's again
- * (`reassert`), before the outcome resolves. Never rejects.
+ * stopped and has exited, and, if it had started to take over (and this
+ * master is not stopping), the PID file, the control socket and the metrics
+ * endpoint are this master's again (`reassert`), before the outcome
+ * resolves. Never rejects.
  */
 import type { ChildProcess } from 'node:child_process';
 import type { Clock } from '../../clock.js';
@@ -141,7 +142,8 @@ export async function replaceSelf(master: SuccessionSource, request: { readonly 
       cancelTimer();
       signal.removeEventListener('abort', onAbort);
       await stopSuccessor(child, exited, deps);
-      if (tookPart) await deps.reassert();
+      // A master that is stopping removes its PID file and control socket itself: nothing to take back.
+      if (tookPart && reason !== 'stopping') await deps.reassert();
       resolve(refuse(reason, message, pid));
     };
     const onAbort = () => void fail('stopping', 'the master is stopping');

@@ -218,12 +218,15 @@ describe('replaceSelf', () => {
     await ok.running;
   });
 
-  it('stops the successor when the master stops meanwhile', async () => {
+  it('stops the successor when the master stops meanwhile, and takes nothing back (the master is going)', async () => {
     const s = setup();
     s.child.hello();
+    s.child.say({ type: 'held', generation: 8 });
+    await flush();
     s.controller.abort();
     await s.running;
     expect(s.child.signals).toEqual(['SIGTERM']);
     expect(s.outcome).toMatchObject({ ok: false, reason: 'stopping' });
+    expect(s.log).toEqual([]);
   });
 });
