@@ -8,6 +8,10 @@
 const argv = process.argv.slice(2);
 let run;
 try {
+  // `overseer start` runs the master in this process. Its V8 settings come
+  // first: loading the modules (these, then the CLI's and the master's) is
+  // what would start V8's optimizing compilers (dist/master/tune-v8.js).
+  if (argv[0] === 'start') (await import('../dist/master/tune-v8.js')).tuneV8ForMaster();
   if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
     const { overseerVersion } = await import('../dist/version.js');
     process.stdout.write(`${overseerVersion()}\n`);

@@ -19,7 +19,8 @@
  * used beside the PID file (control-record.ts), and the client with
  * `--pid-file` reads it there.
  */
-import { createHash } from 'node:crypto';
+import type * as Crypto from 'node:crypto';
+import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { socketPathProblem } from './socket-path.js';
 
@@ -60,8 +61,18 @@ export function controlDirs(env: NodeJS.ProcessEnv, uid: number): ControlDir[] {
 export function socketPathIn(dir: string, name: string): string | undefined {
   const readable = join(dir, `${name}.sock`);
   if (!socketPathProblem(readable)) return readable;
-  const hashed = join(dir, `${createHash('sha256').update(name).digest('hex').slice(0, 16)}.sock`);
+  const hashed = join(dir, `${sha256Hex(name).slice(0, 16)}.sock`);
   return socketPathProblem(hashed) ? undefined : hashed;
+}
+
+/**
+ * node:crypto is loaded only for a name too long to be readable: the master
+ * and the clients otherwise never load it, and it costs a process about
+ * 1 MB of memory (docs/benchmarks.md, footprint).
+ */
+function sha256Hex(text: string): string {
+  const { createHash } = createRequire(import.meta.url)('node:crypto') as typeof Crypto;
+  return createHash('sha256').update(text).digest('hex');
 }
 
 /** Every default candidate for `name` (those whose path cannot fit are left out). */

@@ -31,8 +31,8 @@ const timer = setInterval(() => {
 }
 
 /** Connect and send one request; `connected` settles on the TCP handshake, `answer` with all the server sent. */
-function request(port: number): { connected: Promise<void>; answer: Promise<string> } {
-  const socket = net.connect(port, '127.0.0.1');
+function request(port: number, host = '127.0.0.1'): { connected: Promise<void>; answer: Promise<string> } {
+  const socket = net.connect(port, host);
   onCleanup(() => socket.destroy());
   let text = '';
   socket.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
@@ -87,6 +87,16 @@ describe('listening from start-up', () => {
     expect(existsSync(pidFile)).toBe(false);
     const files = readdirSync(dir, { recursive: true, withFileTypes: true }).filter((entry) => !entry.isDirectory());
     expect(files.map((entry) => entry.name)).toEqual([]); // no control socket, no PID file
+  });
+
+  it('a host name is resolved at start: --listen localhost:0 serves on the address it resolves to', async () => {
+    const master = startMaster(['start', makeApp('v1').script, '--listen', 'localhost:0', '--log-format', 'json']);
+    const started = await master.waitFor('master.started');
+    const [listener] = started.listeners as Array<{ kind: string; host: string; port: number }>;
+    expect(listener).toMatchObject({ kind: 'tcp', host: expect.stringMatching(/^(127\.0\.0\.1|::1)$/) });
+    await master.waitFor('master.ready');
+    const { answer } = request(listener!.port, listener!.host);
+    expect(await answer).toMatch(/^HTTP\/1\.1 200/);
   });
 
   it('"master.started" says listening when a client can connect: no refusal right after it', async () => {

@@ -10,15 +10,22 @@
  *   whoever planted it wants us to write or later remove something else;
  * - the mode is set on the open descriptor, never through a path.
  */
-import { randomBytes } from 'node:crypto';
+import type * as Crypto from 'node:crypto';
 import { closeSync, constants, fchmodSync, lstatSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { OverseerError, systemCode } from '../../errors.js';
+
+/**
+ * node:crypto only when a file is written (`--pid-file`): a master without
+ * one never loads it (about 1 MB of memory, docs/benchmarks.md, footprint).
+ */
+const randomHex = (bytes: number) => (createRequire(import.meta.url)('node:crypto') as typeof Crypto).randomBytes(bytes).toString('hex');
 
 /** `what` names the file in errors, e.g. "--pid-file /run/api.pid". */
 export function writeFileAtomically(path: string, content: string, mode: number, what: string): void {
   refuseUnsafeTarget(path, what);
-  const temporary = join(dirname(path), `.${basename(path)}.${randomBytes(8).toString('hex')}.tmp`);
+  const temporary = join(dirname(path), `.${basename(path)}.${randomHex(8)}.tmp`);
   let created = false;
   try {
     const fd = openSync(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);

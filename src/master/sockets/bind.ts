@@ -15,7 +15,6 @@
  * a helper with the workers' credentials (bind-as.ts), so that a worker gets
  * from the master no more than it could bind itself.
  */
-import { lookup } from 'node:dns/promises';
 import * as net from 'node:net';
 import { getSystemErrorName } from 'node:util';
 import { ListenError } from '../../errors.js';
@@ -121,6 +120,9 @@ async function bindTcp(address: Extract<ListenAddress, { kind: 'tcp' }>, binder:
   } else if (net.isIP(address.host)) {
     candidates = [[address.host, net.isIP(address.host) as 4 | 6]];
   } else {
+    // node:dns/promises only for a host name: a master listening on
+    // addresses never loads it (docs/benchmarks.md, footprint).
+    const { lookup } = await import('node:dns/promises');
     const found = await lookup(address.host).catch((cause: unknown) => {
       throw new ListenError(`cannot listen on ${formatAddress(address)}: cannot resolve host`, { cause });
     });
