@@ -2,7 +2,7 @@
  * The PID registry: every process a test starts (masters, workers, load
  * clients) is recorded here and killed, by PID, after each test.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
@@ -13,12 +13,22 @@ export function track(pid: number | undefined): void {
   if (pid !== undefined) pids.add(pid);
 }
 
+/**
+ * Whether `pid` runs. A zombie (exited, not yet reaped: a child of this test
+ * process whose exit event has not been handled) has exited: not alive.
+ */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    // /proc/<pid>/stat: "pid (comm) state …"; comm may hold spaces and parentheses.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false; // gone between the two reads
   }
 }
 
