@@ -1,23 +1,67 @@
-/** Options shared by the commands that talk to a running master (upgrade, status, stop). */
-import { Command } from './commander.js';
+/**
+ * The commands that talk to a running master (upgrade, status, stop) and
+ * their options, as one table. Both parsers read it: commander declares
+ * them from it (program.ts), and the fast path (client-argv.ts) parses a
+ * well-formed command line with it without loading commander. An option
+ * added here (one line) exists in both, and its value type follows from the
+ * table: an option with a `value` placeholder is a string, one without is a
+ * boolean flag; one with a `default` is always set.
+ */
+import { type OptionSpec, parsePlain } from './argv.js';
 import type { ControlLocation } from './control-client.js';
 import { logicalCwd } from '../cwd.js';
 
-export interface ClientOptions {
-  name: string;
-  control?: string;
-  pidFile?: string;
-  json: boolean;
-  timeout?: string;
-}
+/** One `--flag` of a client command; its key is commander's attribute name for it (`--pid-file` → pidFile). */
+type ClientOption = OptionSpec & { readonly value?: `<${string}>` };
 
-export function addClientOptions(command: Command, timeoutHelp: string): Command {
-  return command
-    .option('--name <name>', 'the master\'s --name', 'overseer')
-    .option('--control <path>', 'the master\'s control socket (default: found from --name in the directories the master chooses from)')
-    .option('--pid-file <path>', 'the master\'s --pid-file: reach the master started with it, wherever its control socket is')
-    .option('--json', 'print the answer as one JSON object', false)
-    .option('--timeout <ms>', timeoutHelp);
+const COMMON = {
+  name: { flag: '--name', value: '<name>', help: 'the master\'s --name', default: 'overseer' },
+  control: { flag: '--control', value: '<path>', help: 'the master\'s control socket (default: found from --name in the directories the master chooses from)' },
+  pidFile: { flag: '--pid-file', value: '<path>', help: 'the master\'s --pid-file: reach the master started with it, wherever its control socket is' },
+  json: { flag: '--json', help: 'print the answer as one JSON object', default: false },
+} as const satisfies Record<string, ClientOption>;
+
+const timeout = (help: string) => ({ flag: '--timeout', value: '<ms>', help }) as const satisfies ClientOption;
+
+/** The client commands, in the order `overseer --help` lists them. */
+export const CLIENT_COMMANDS = {
+  upgrade: {
+    description: 'upgrade the running master and wait for the outcome: exit 0 live, 1 rejected, 2 no master',
+    options: { ...COMMON, timeout: timeout('give up waiting after this long (exit 1; the upgrade may still complete)') },
+  },
+  status: {
+    description: 'show the running master: pid, uptime, listeners, workers, last upgrade',
+    options: { ...COMMON, timeout: timeout('give up waiting for an answer after this long (default 10000)') },
+  },
+  stop: {
+    description: 'stop the running master gracefully and wait until it has exited',
+    options: { ...COMMON, timeout: timeout('give up waiting after this long (exit 1)') },
+  },
+} as const satisfies Record<string, { description: string; options: Record<string, ClientOption> }>;
+
+export type ClientCommand = keyof typeof CLIENT_COMMANDS;
+export const isClientCommand = (word: string | undefined): word is ClientCommand => word !== undefined && Object.hasOwn(CLIENT_COMMANDS, word);
+
+type ValueOf<O> = O extends { value: string } ? string : boolean;
+type Defaulted<T> = { [K in keyof T as T[K] extends { default: unknown } ? K : never]: ValueOf<T[K]> };
+type Optional<T> = { [K in keyof T as T[K] extends { default: unknown } ? never : K]?: ValueOf<T[K]> };
+/** Parsed values of an option table. */
+type Parsed<T> = Defaulted<T> & Optional<T>;
+
+/** The parsed options of one client command, typed from its table. */
+export type OptionsOf<C extends ClientCommand> = Parsed<(typeof CLIENT_COMMANDS)[C]['options']>;
+/** What every client command has: the options that find the master, --json and --timeout. */
+export type ClientOptions = Parsed<typeof COMMON & { timeout: ReturnType<typeof timeout> }>;
+
+/**
+ * A client command line (`status --json`) read without commander, or
+ * undefined when it is not plain (argv.ts): commander then reads it.
+ */
+export function parseClientArgv(argv: readonly string[]): { command: ClientCommand; options: ClientOptions } | undefined {
+  const [command, ...rest] = argv;
+  if (!isClientCommand(command)) return undefined;
+  const plain = parsePlain(rest, CLIENT_COMMANDS[command].options, false);
+  return plain && { command, options: plain.values as ClientOptions };
 }
 
 export function locate(options: ClientOptions): ControlLocation {

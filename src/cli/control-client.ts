@@ -10,7 +10,7 @@
  * the answer → `ERR_CONTROL` (exit 1: the outcome is unknown).
  */
 import { type Stats, lstatSync } from 'node:fs';
-import { type Socket, connect } from 'node:net';
+import type { Socket } from 'node:net';
 import { resolve } from 'node:path';
 import { ConfigError, OverseerError, systemCode } from '../errors.js';
 import {
@@ -78,6 +78,8 @@ export class ControlConnection {
   /** Connect to the master's socket, once it is found and trusted. */
   static async open(at: ControlLocation): Promise<ControlConnection> {
     const path = findSocket(at, effectiveUid());
+    // node:net only once there is a socket to talk to: "no master" is answered without it.
+    const { connect } = await import('node:net');
     const socket = await new Promise<Socket>((resolve, reject) => {
       const s = connect(path);
       s.once('connect', () => resolve(s));

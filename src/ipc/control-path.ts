@@ -19,7 +19,7 @@
  * used beside the PID file (control-record.ts), and the client with
  * `--pid-file` reads it there.
  */
-import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { socketPathProblem } from './socket-path.js';
 
@@ -60,8 +60,17 @@ export function controlDirs(env: NodeJS.ProcessEnv, uid: number): ControlDir[] {
 export function socketPathIn(dir: string, name: string): string | undefined {
   const readable = join(dir, `${name}.sock`);
   if (!socketPathProblem(readable)) return readable;
-  const hashed = join(dir, `${createHash('sha256').update(name).digest('hex').slice(0, 16)}.sock`);
+  const hashed = join(dir, `${sha256(name).slice(0, 16)}.sock`);
   return socketPathProblem(hashed) ? undefined : hashed;
+}
+
+/**
+ * node:crypto, required when a name needs hashing: the CLI's clients load
+ * it (~3 ms) only then.
+ */
+function sha256(text: string): string {
+  const { createHash } = createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
+  return createHash('sha256').update(text).digest('hex');
 }
 
 /** Every default candidate for `name` (those whose path cannot fit are left out). */
