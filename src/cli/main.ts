@@ -19,9 +19,15 @@
 import { ConfigError, OverseerError } from '../errors.js';
 import { parseClientArgv } from './client-options.js';
 import { runClient } from './commands.js';
+import { prebuiltHelp } from './help.js';
 
 export async function run(argv: readonly string[]): Promise<number> {
   try {
+    const help = prebuiltHelp(argv, process.stdout);
+    if (help !== undefined) {
+      process.stdout.write(help);
+      return 0;
+    }
     const client = parseClientArgv(argv);
     if (client) return await runClient(client.command, client.options);
     if (argv[0] === 'start') {
