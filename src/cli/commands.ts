@@ -26,11 +26,14 @@ export async function runClient(command: ClientCommand, options: ClientOptions):
 
 /** `start`, from its parsed values (keys as in START_OPTIONS); resolves with the exit code. */
 export async function runStart(script: string, args: readonly string[], values: Readonly<Record<string, unknown>>): Promise<number> {
-  // Bad input is refused before the master's modules are loaded.
-  const [{ parseStartOptions, preflight }, { rawStartOptions }] = await Promise.all([import('../master/options/index.js'), import('./start-options.js')]);
+  // Bad input is refused before the rest of the master's modules are loaded:
+  // the validation pipeline itself (options.js) first, without the
+  // pre-flight checks' (preflight.js: node:child_process, finding programs).
+  const [{ parseStartOptions }, { rawStartOptions }] = await Promise.all([import('../master/options/options.js'), import('./start-options.js')]);
   const options = parseStartOptions(rawStartOptions(script, args, values));
   // The script and --node-arg checked against the disk and node, still before
   // anything is created (no log line, control socket, PID file or socket).
+  const { preflight } = await import('../master/options/preflight.js');
   await preflight(options);
   const { runStart: runMaster } = await import('../master/index.js');
   return runMaster(options);
