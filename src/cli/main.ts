@@ -19,21 +19,21 @@
 import { ConfigError, OverseerError } from '../errors.js';
 import { parseClientArgv } from './client-options.js';
 import { runClient } from './commands.js';
-import { prebuiltHelp } from './help.js';
 
 export async function run(argv: readonly string[]): Promise<number> {
   try {
-    const help = prebuiltHelp(argv, process.stdout);
-    if (help !== undefined) {
-      process.stdout.write(help);
-      return 0;
+    if (argv.includes('--help') || argv.includes('-h')) {
+      const help = (await import('./help.js')).prebuiltHelp(argv, process.stdout);
+      if (help !== undefined) {
+        process.stdout.write(help);
+        return 0;
+      }
     }
     const client = parseClientArgv(argv);
     if (client) return await runClient(client.command, client.options);
     if (argv[0] === 'start') {
-      const { parseStartArgv } = await import('./start-options.js');
-      const start = parseStartArgv(argv);
-      if (start) return await (await import('./commands.js')).runStart(start.script, start.args, start.values);
+      const start = (await import('./start-options.js')).parseStartArgv(argv);
+      if (start) return await (await import('./start.js')).runStart(start.script, start.args, start.values);
     }
     const { runProgram } = await import('./program.js');
     return await runProgram(argv);

@@ -15,7 +15,7 @@ import { HELP_WIDTH } from './help.js';
 import { overseerVersion } from '../version.js';
 import { CLIENT_COMMANDS, type ClientCommand, type ClientOptions } from './client-options.js';
 import { START_OPTIONS, rawStartOptions } from './start-options.js';
-import { runClient, runStart } from './commands.js';
+import { runClient } from './commands.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -47,6 +47,7 @@ export function buildProgram(result: { code: number }): Command {
     .argument('<script>', 'the app to run (node:http, express, fastify, koa, net…)')
     .argument('[args...]', 'arguments for the app (after --)');
   declareAll(start, START_OPTIONS).action(async (script: string, args: string[], opts: Record<string, unknown>) => {
+    const { runStart } = await import('./start.js');
     result.code = await runStart(script, args, opts);
   });
   const unit = root

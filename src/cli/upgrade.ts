@@ -15,7 +15,7 @@ import type { Writable } from 'node:stream';
 import type { UpgradeOutcome } from '../ipc/control.js';
 import { type ClientOptions, locate } from './client-options.js';
 import { ControlConnection, parseTimeout } from './control-client.js';
-import { UpgradeView } from './upgrade-view.js';
+import type { UpgradeView } from './upgrade-view.js';
 
 export async function runUpgrade(options: ClientOptions, out: Writable = process.stdout, err: Writable = process.stderr): Promise<number> {
   const timeoutMs = parseTimeout(options.timeout);
@@ -39,7 +39,8 @@ function isTerminal(out: Writable): boolean {
 async function withProgress(connection: ControlConnection, timeoutMs: number | undefined, out: Writable, err: Writable): Promise<number> {
   const sent = connection.send('upgrade', { progress: true });
   const deadline = timeoutMs === undefined ? undefined : { at: Date.now() + timeoutMs, ms: timeoutMs };
-  const view = new UpgradeView(out);
+  // The view only on a terminal: a script's `overseer upgrade` does not load it.
+  const view: UpgradeView = new (await import('./upgrade-view.js')).UpgradeView(out);
   let outcome: UpgradeOutcome | undefined;
   let streamed = false;
   try {
