@@ -8,17 +8,17 @@
  *
  * Start-up cost: a plain command line of `upgrade`, `status`, `stop` or
  * `start` is read without commander (argv.ts, from the option tables
- * commander is declared from), and runs the same code as through commander
- * (commands.ts). Anything else (help, an unknown option, a missing value,
- * `systemd-unit`) goes to commander (program.ts), which prints its own help
- * and errors. Neither path loads the master, its logger (pino, pino-pretty)
- * or its watcher (chokidar) until `start` has checked its options and
- * script. test/integration/cli-lazy.test.ts holds that; `npm run bench --
- * --phases startup` measures it.
+ * commander is declared from) and runs the same code as through commander
+ * (commands.ts, start.ts); `--help` and `<command> --help` print the help
+ * commander wrote at build time (help.ts). Anything else (other forms of
+ * help, an unknown option, a missing value, `systemd-unit`) goes to
+ * commander (program.ts), which prints its own help and errors. Each kind
+ * of line imports only its own modules, and none loads the master, its
+ * logger (pino, pino-pretty) or its watcher (chokidar) until `start` has
+ * checked its options and script. test/integration/cli-lazy.test.ts holds
+ * that; `npm run bench -- --phases startup` measures it.
  */
 import { ConfigError, OverseerError } from '../errors.js';
-import { parseClientArgv } from './client-options.js';
-import { runClient } from './commands.js';
 
 export async function run(argv: readonly string[]): Promise<number> {
   try {
@@ -29,11 +29,14 @@ export async function run(argv: readonly string[]): Promise<number> {
         return 0;
       }
     }
-    const client = parseClientArgv(argv);
-    if (client) return await runClient(client.command, client.options);
+    // Each kind of command line imports what it needs when it comes.
     if (argv[0] === 'start') {
       const start = (await import('./start-options.js')).parseStartArgv(argv);
       if (start) return await (await import('./start.js')).runStart(start.script, start.args, start.values);
+    } else {
+      const [{ parseClientArgv }, { runClient }] = await Promise.all([import('./client-options.js'), import('./commands.js')]);
+      const client = parseClientArgv(argv);
+      if (client) return await runClient(client.command, client.options);
     }
     const { runProgram } = await import('./program.js');
     return await runProgram(argv);
