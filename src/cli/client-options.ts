@@ -8,7 +8,8 @@
  * boolean flag; one with a `default` is always set.
  */
 import { type OptionSpec, parsePlain } from './argv.js';
-import type { ControlLocation } from './control-client.js';
+import type { ControlLocation } from './find-master.js';
+import { ConfigError } from '../errors.js';
 import { logicalCwd } from '../cwd.js';
 
 /** One `--flag` of a client command; its key is commander's attribute name for it (`--pid-file` → pidFile). */
@@ -62,6 +63,14 @@ export function parseClientArgv(argv: readonly string[]): { command: ClientComma
   if (!isClientCommand(command)) return undefined;
   const plain = parsePlain(rest, CLIENT_COMMANDS[command].options, false);
   return plain && { command, options: plain.values as ClientOptions };
+}
+
+/** `--timeout <ms>`: undefined = wait as long as it takes. */
+export function parseTimeout(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = /^\d+$/.test(value.trim()) ? Number(value.trim()) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) throw new ConfigError(`--timeout must be an integer >= 1 (ms), got \`${value}\``);
+  return n;
 }
 
 export function locate(options: ClientOptions): ControlLocation {

@@ -13,13 +13,14 @@
  */
 import type { Writable } from 'node:stream';
 import type { UpgradeOutcome } from '../ipc/control.js';
-import { type ClientOptions, locate } from './client-options.js';
-import { ControlConnection, parseTimeout } from './control-client.js';
+import { type ClientOptions, locate, parseTimeout } from './client-options.js';
+import type { ControlConnection } from './control-client.js';
+import { connectToMaster } from './find-master.js';
 import type { UpgradeView } from './upgrade-view.js';
 
 export async function runUpgrade(options: ClientOptions, out: Writable = process.stdout, err: Writable = process.stderr): Promise<number> {
   const timeoutMs = parseTimeout(options.timeout);
-  const connection = await ControlConnection.open(locate(options));
+  const connection = await connectToMaster(locate(options));
   try {
     if (!options.json && isTerminal(out)) return await withProgress(connection, timeoutMs, out, err);
     const outcome = await connection.next(connection.send('upgrade'), timeoutMs);

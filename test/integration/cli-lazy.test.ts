@@ -74,6 +74,16 @@ describe('CLI start-up loads only what the command uses', () => {
     expect(result.loaded.some((url) => COMMANDER.test(url)), `overseer ${args.join(' ')} loaded commander`).toBe(commander);
   });
 
+  it('a client that finds no master loads neither the control protocol nor node:net', () => {
+    for (const command of ['status', 'upgrade', 'stop']) {
+      const result = runRecorded([command]);
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stderr).toMatch(/no master answers/);
+      const talking = result.loaded.filter((url) => /\/dist\/(cli\/control-client|ipc\/control|ipc\/lines)\.js$/.test(url) || url === 'node:net');
+      expect(talking, `overseer ${command}`).toEqual([]);
+    }
+  });
+
   it.each([
     [['--help'], ['help']],
     [['start', '--help'], ['help', 'start']],
