@@ -1,16 +1,15 @@
 /**
  * The commands that talk to a running master (upgrade, status, stop) and
  * their options, as one table. Both parsers read it: commander declares
- * them from it (program.ts), and the fast path (client-argv.ts) parses a
- * well-formed command line with it without loading commander. An option
+ * them from it (program.ts), and the fast path (argv.ts, through
+ * commands.ts) reads a plain command line with it without loading
+ * commander. Light: main.ts loads it for every command line. An option
  * added here (one line) exists in both, and its value type follows from the
  * table: an option with a `value` placeholder is a string, one without is a
  * boolean flag; one with a `default` is always set.
  */
-import { type OptionSpec, parsePlain } from './argv.js';
-import type { ControlLocation } from './find-master.js';
+import type { OptionSpec } from './argv.js';
 import { ConfigError } from '../errors.js';
-import { logicalCwd } from '../cwd.js';
 
 /** One `--flag` of a client command; its key is commander's attribute name for it (`--pid-file` → pidFile). */
 type ClientOption = OptionSpec & { readonly value?: `<${string}>` };
@@ -54,25 +53,10 @@ export type OptionsOf<C extends ClientCommand> = Parsed<(typeof CLIENT_COMMANDS)
 /** What every client command has: the options that find the master, --json and --timeout. */
 export type ClientOptions = Parsed<typeof COMMON & { timeout: ReturnType<typeof timeout> }>;
 
-/**
- * A client command line (`status --json`) read without commander, or
- * undefined when it is not plain (argv.ts): commander then reads it.
- */
-export function parseClientArgv(argv: readonly string[]): { command: ClientCommand; options: ClientOptions } | undefined {
-  const [command, ...rest] = argv;
-  if (!isClientCommand(command)) return undefined;
-  const plain = parsePlain(rest, CLIENT_COMMANDS[command].options, false);
-  return plain && { command, options: plain.values as ClientOptions };
-}
-
 /** `--timeout <ms>`: undefined = wait as long as it takes. */
 export function parseTimeout(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = /^\d+$/.test(value.trim()) ? Number(value.trim()) : NaN;
   if (!Number.isSafeInteger(n) || n < 1) throw new ConfigError(`--timeout must be an integer >= 1 (ms), got \`${value}\``);
   return n;
-}
-
-export function locate(options: ClientOptions): ControlLocation {
-  return { control: options.control, name: options.name, pidFile: options.pidFile, cwd: logicalCwd(), env: process.env };
 }

@@ -5,7 +5,19 @@
  * Each implementation is imported when it runs, so a command loads only what
  * it uses; the clients never load the master.
  */
-import type { ClientCommand, ClientOptions } from './client-options.js';
+import { parsePlain } from './argv.js';
+import { CLIENT_COMMANDS, type ClientCommand, type ClientOptions, isClientCommand } from './client-options.js';
+
+/**
+ * A client command line (`status --json`) read without commander, or
+ * undefined when it is not plain (argv.ts): commander then reads it.
+ */
+export function parseClientArgv(argv: readonly string[]): { command: ClientCommand; options: ClientOptions } | undefined {
+  const [command, ...rest] = argv;
+  if (!isClientCommand(command)) return undefined;
+  const plain = parsePlain(rest, CLIENT_COMMANDS[command].options, false);
+  return plain && { command, options: plain.values as ClientOptions };
+}
 
 /** upgrade, status or stop; resolves with the exit code. */
 export async function runClient(command: ClientCommand, options: ClientOptions): Promise<number> {

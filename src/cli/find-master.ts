@@ -16,7 +16,9 @@ import { resolve } from 'node:path';
 import { OverseerError, systemCode } from '../errors.js';
 import { defaultCandidates } from '../ipc/control-path.js';
 import { controlDirProblem, effectiveUid } from '../ipc/trusted-dir.js';
+import type { ClientOptions } from './client-options.js';
 import type { ControlConnection } from './control-client.js';
+import { logicalCwd } from '../cwd.js';
 
 /** What the user said about which master to reach: `--control` wins, then `--pid-file`, then `--name`. */
 export interface ControlLocation {
@@ -31,6 +33,11 @@ export class NoMasterError extends OverseerError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('ERR_NO_MASTER', message, options);
   }
+}
+
+/** Where the client's options say the master is. */
+export function locate(options: ClientOptions): ControlLocation {
+  return { control: options.control, name: options.name, pidFile: options.pidFile, cwd: logicalCwd(), env: process.env };
 }
 
 /** A connection to the master `at` names, once its socket is found and trusted. */

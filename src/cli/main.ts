@@ -19,6 +19,7 @@
  * that; `npm run bench -- --phases startup` measures it.
  */
 import { ConfigError, OverseerError } from '../errors.js';
+import { isClientCommand } from './client-options.js';
 
 export async function run(argv: readonly string[]): Promise<number> {
   try {
@@ -33,8 +34,8 @@ export async function run(argv: readonly string[]): Promise<number> {
     if (argv[0] === 'start') {
       const start = (await import('./start-options.js')).parseStartArgv(argv);
       if (start) return await (await import('./start.js')).runStart(start.script, start.args, start.values);
-    } else {
-      const [{ parseClientArgv }, { runClient }] = await Promise.all([import('./client-options.js'), import('./commands.js')]);
+    } else if (isClientCommand(argv[0])) {
+      const { parseClientArgv, runClient } = await import('./commands.js');
       const client = parseClientArgv(argv);
       if (client) return await runClient(client.command, client.options);
     }

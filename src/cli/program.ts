@@ -11,11 +11,9 @@
  */
 import { Command, CommanderError } from './commander.js';
 import type { OptionSpec } from './argv.js';
-import { HELP_WIDTH } from './help.js';
 import { overseerVersion } from '../version.js';
 import { CLIENT_COMMANDS, type ClientCommand, type ClientOptions } from './client-options.js';
 import { START_OPTIONS, rawStartOptions } from './start-options.js';
-import { runClient } from './commands.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -71,25 +69,11 @@ export function buildProgram(result: { code: number }): Command {
   });
   for (const [name, { description, options }] of Object.entries(CLIENT_COMMANDS) as Array<[ClientCommand, (typeof CLIENT_COMMANDS)[ClientCommand]]>) {
     declareAll(root.command(name).description(description), options).action(async (opts: ClientOptions) => {
+      const { runClient } = await import('./commands.js');
       result.code = await runClient(name, opts);
     });
   }
   return root;
-}
-
-/** commander's `--help` output of `command`, at the width help.ts serves it and without colours. */
-function helpOf(command: Command): string {
-  let text = '';
-  command.configureOutput({ writeOut: (s) => (text += s), getOutHelpWidth: () => HELP_WIDTH, getOutHasColors: () => false });
-  command.outputHelp();
-  return text;
-}
-
-/** `{ "": program help, "<command>": its help }`: what write-help.ts writes for help.ts. */
-export function helpTexts(root: Command): Record<string, string> {
-  const texts: Record<string, string> = { '': helpOf(root) };
-  for (const command of root.commands as Command[]) texts[command.name()] = helpOf(command);
-  return texts;
 }
 
 /**

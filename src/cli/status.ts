@@ -1,8 +1,8 @@
 /** `overseer status`: what the master is running now. Exit 2 when no master answers. */
 import type { Writable } from 'node:stream';
 import type { MasterStatus, WorkerStatus } from '../ipc/control.js';
-import { type ClientOptions, locate, parseTimeout } from './client-options.js';
-import { connectToMaster } from './find-master.js';
+import { type ClientOptions, parseTimeout } from './client-options.js';
+import { connectToMaster, locate } from './find-master.js';
 
 export async function runStatus(options: ClientOptions, out: Writable = process.stdout): Promise<number> {
   const timeoutMs = parseTimeout(options.timeout) ?? 10_000;

@@ -8,8 +8,8 @@ import { readFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { OverseerError } from '../errors.js';
 import { isAlive } from '../alive.js';
-import { type ClientOptions, locate, parseTimeout } from './client-options.js';
-import { connectToMaster } from './find-master.js';
+import { type ClientOptions, parseTimeout } from './client-options.js';
+import { connectToMaster, locate } from './find-master.js';
 
 /** How often to look whether the master's pid is gone, after it said it stopped. */
 const EXIT_POLL_MS = 10;

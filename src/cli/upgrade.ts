@@ -13,9 +13,9 @@
  */
 import type { Writable } from 'node:stream';
 import type { UpgradeOutcome } from '../ipc/control.js';
-import { type ClientOptions, locate, parseTimeout } from './client-options.js';
+import { type ClientOptions, parseTimeout } from './client-options.js';
 import type { ControlConnection } from './control-client.js';
-import { connectToMaster } from './find-master.js';
+import { connectToMaster, locate } from './find-master.js';
 import type { UpgradeView } from './upgrade-view.js';
 
 export async function runUpgrade(options: ClientOptions, out: Writable = process.stdout, err: Writable = process.stderr): Promise<number> {

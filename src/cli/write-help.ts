@@ -5,6 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { HELP_FILE } from './help.js';
-import { buildProgram, helpTexts } from './program.js';
+import { helpTexts } from './help-texts.js';
+import { buildProgram } from './program.js';
 
 writeFileSync(HELP_FILE, `${JSON.stringify(helpTexts(buildProgram({ code: 0 })), null, 2)}\n`);

@@ -9,7 +9,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { attributeName } from '../../../src/cli/argv.js';
-import { CLIENT_COMMANDS, type ClientCommand, parseClientArgv } from '../../../src/cli/client-options.js';
+import { CLIENT_COMMANDS, type ClientCommand } from '../../../src/cli/client-options.js';
+import { parseClientArgv } from '../../../src/cli/commands.js';
 import type { Command } from '../../../src/cli/commander.js';
 import { buildProgram, declareAll } from '../../../src/cli/program.js';
 import { START_OPTIONS, parseStartArgv, rawStartOptions } from '../../../src/cli/start-options.js';

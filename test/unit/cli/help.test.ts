@@ -7,7 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { HELP_FILE, HELP_WIDTH, prebuiltHelp } from '../../../src/cli/help.js';
-import { buildProgram, helpTexts } from '../../../src/cli/program.js';
+import { helpTexts } from '../../../src/cli/help-texts.js';
+import { buildProgram } from '../../../src/cli/program.js';
 
 // help.ts looks for help.json beside itself: in dist/, where the build writes it.
 const BUILT = new URL(HELP_FILE.href.replace('/src/cli/', '/dist/cli/'));
