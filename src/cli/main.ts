@@ -19,7 +19,6 @@
  * that; `npm run bench -- --phases startup` measures it.
  */
 import { ConfigError, OverseerError } from '../errors.js';
-import { isClientCommand } from './client-options.js';
 
 export async function run(argv: readonly string[]): Promise<number> {
   try {
@@ -34,7 +33,7 @@ export async function run(argv: readonly string[]): Promise<number> {
     if (argv[0] === 'start') {
       const start = (await import('./start-options.js')).parseStartArgv(argv);
       if (start) return await (await import('./start.js')).runStart(start.script, start.args, start.values);
-    } else if (isClientCommand(argv[0])) {
+    } else if ((await import('./client-options.js')).isClientCommand(argv[0])) {
       const { parseClientArgv, runClient } = await import('./commands.js');
       const client = parseClientArgv(argv);
       if (client) return await runClient(client.command, client.options);
