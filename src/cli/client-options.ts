@@ -50,6 +50,8 @@ type Parsed<T> = Defaulted<T> & Optional<T>;
 
 /** The parsed options of one client command, typed from its table. */
 export type OptionsOf<C extends ClientCommand> = Parsed<(typeof CLIENT_COMMANDS)[C]['options']>;
+/** A client command with its parsed options, typed per command. */
+export type ClientCall = { [C in ClientCommand]: { readonly command: C; readonly options: OptionsOf<C> } }[ClientCommand];
 /** What every client command has: the options that find the master, --json and --timeout. */
 export type ClientOptions = Parsed<typeof COMMON & { timeout: ReturnType<typeof timeout> }>;
 

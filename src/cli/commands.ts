@@ -6,31 +6,32 @@
  * it uses; the clients never load the master.
  */
 import { parsePlain } from './argv.js';
-import { CLIENT_COMMANDS, type ClientCommand, type ClientOptions, isClientCommand } from './client-options.js';
+import { CLIENT_COMMANDS, type ClientCall, isClientCommand } from './client-options.js';
 
 /**
  * A client command line (`status --json`) read without commander, or
  * undefined when it is not plain (argv.ts): commander then reads it.
  */
-export function parseClientArgv(argv: readonly string[]): { command: ClientCommand; options: ClientOptions } | undefined {
+export function parseClientArgv(argv: readonly string[]): ClientCall | undefined {
   const [command, ...rest] = argv;
   if (!isClientCommand(command)) return undefined;
   const plain = parsePlain(rest, CLIENT_COMMANDS[command].options, false);
-  return plain && { command, options: plain.values as ClientOptions };
+  // The values are typed by the table they were read with (client-options.ts).
+  return plain && ({ command, options: plain.values } as ClientCall);
 }
 
 /** upgrade, status or stop; resolves with the exit code. */
-export async function runClient(command: ClientCommand, options: ClientOptions): Promise<number> {
-  switch (command) {
+export async function runClient(call: ClientCall): Promise<number> {
+  switch (call.command) {
     case 'upgrade':
-      return (await import('./upgrade.js')).runUpgrade(options);
+      return (await import('./upgrade.js')).runUpgrade(call.options);
     case 'status':
-      return (await import('./status.js')).runStatus(options);
+      return (await import('./status.js')).runStatus(call.options);
     case 'stop':
-      return (await import('./stop.js')).runStop(options);
+      return (await import('./stop.js')).runStop(call.options);
     default: {
-      const unknown: never = command;
-      throw new Error(`no client command ${String(unknown)}`);
+      const unknown: never = call;
+      throw new Error(`no client command ${String((unknown as ClientCall).command)}`);
     }
   }
 }

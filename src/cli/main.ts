@@ -36,7 +36,7 @@ export async function run(argv: readonly string[]): Promise<number> {
     } else if ((await import('./client-options.js')).isClientCommand(argv[0])) {
       const { parseClientArgv, runClient } = await import('./commands.js');
       const client = parseClientArgv(argv);
-      if (client) return await runClient(client.command, client.options);
+      if (client) return await runClient(client);
     }
     const { runProgram } = await import('./program.js');
     return await runProgram(argv);

@@ -12,7 +12,7 @@
 import { Command, CommanderError } from './commander.js';
 import type { OptionSpec } from './argv.js';
 import { overseerVersion } from '../version.js';
-import { CLIENT_COMMANDS, type ClientCommand, type ClientOptions } from './client-options.js';
+import { CLIENT_COMMANDS, type ClientCall, type ClientCommand } from './client-options.js';
 import { START_OPTIONS, rawStartOptions } from './start-options.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -68,9 +68,10 @@ export function buildProgram(result: { code: number }): Command {
     });
   });
   for (const [name, { description, options }] of Object.entries(CLIENT_COMMANDS) as Array<[ClientCommand, (typeof CLIENT_COMMANDS)[ClientCommand]]>) {
-    declareAll(root.command(name).description(description), options).action(async (opts: ClientOptions) => {
+    declareAll(root.command(name).description(description), options).action(async (opts: Record<string, unknown>) => {
       const { runClient } = await import('./commands.js');
-      result.code = await runClient(name, opts);
+      // commander's values, keyed and typed as the table they were declared from.
+      result.code = await runClient({ command: name, options: opts } as ClientCall);
     });
   }
   return root;

@@ -13,12 +13,12 @@
  */
 import type { Writable } from 'node:stream';
 import type { UpgradeOutcome } from '../ipc/control.js';
-import { type ClientOptions, parseTimeout } from './client-options.js';
+import { type OptionsOf, parseTimeout } from './client-options.js';
 import type { ControlConnection } from './control-client.js';
 import { connectToMaster, locate } from './find-master.js';
 import type { UpgradeView } from './upgrade-view.js';
 
-export async function runUpgrade(options: ClientOptions, out: Writable = process.stdout, err: Writable = process.stderr): Promise<number> {
+export async function runUpgrade(options: OptionsOf<'upgrade'>, out: Writable = process.stdout, err: Writable = process.stderr): Promise<number> {
   const timeoutMs = parseTimeout(options.timeout);
   const connection = await connectToMaster(locate(options));
   try {
