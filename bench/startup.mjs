@@ -10,8 +10,11 @@
  *   no master, in an empty runtime and working directory of their own, so
  *   they measure the client's start-up and its "no master" answer, never a
  *   wait; nothing is started that outlives its spawnSync.
- * - Usable alone: `node bench/startup.mjs [runs]` prints the table for
- *   ./bin/overseer.js.
+ * - Usable alone: `node bench/startup.mjs [runs] [label=bin ...]` prints the
+ *   table for ./bin/overseer.js, with a column pair for each other
+ *   executable named (e.g. `main=/tmp/main/bin/overseer.js`, a checkout of
+ *   another commit): its commands run in the same rounds, so a before/after
+ *   comparison sees the same load.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -28,10 +31,11 @@ const median = (xs) => {
 };
 
 /**
- * @param {{ bin: string, runs: number, dir: string, log?: (line: string) => void }} options
- * @returns {{ runs: number, rows: Array<{ label: string, argv: string[], ms: number, ratio: number, exitCodes: number[], samples: number[] }> }}
+ * @typedef {{ label: string, ms: number, ratio: number, exitCodes: number[] }} OtherRow
+ * @param {{ bin: string, runs: number, dir: string, log?: (line: string) => void, others?: Array<{ label: string, bin: string }> }} options
+ * @returns {{ runs: number, others: string[], rows: Array<{ label: string, argv: string[], ms: number, ratio: number, exitCodes: number[], samples: number[], others: OtherRow[] }> }}
  */
-export function measureStartup({ bin, runs, dir, log = () => {} }) {
+export function measureStartup({ bin, runs, dir, log = () => {}, others = [] }) {
   const work = join(dir, 'startup');
   mkdirSync(join(work, 'run'), { recursive: true, mode: 0o700 });
   const app = join(work, 'app.js');
@@ -48,9 +52,16 @@ export function measureStartup({ bin, runs, dir, log = () => {} }) {
     { label: 'overseer stop (no master)', argv: [bin, 'stop'] },
     { label: 'overseer start app.js --workers 0 (bad input)', argv: [bin, 'start', app, '--workers', '0'] },
   ].map((c) => ({ ...c, samples: /** @type {number[]} */ ([]), exitCodes: /** @type {Set<number>} */ (new Set()) }));
+  // The same commands of the other executables: [executable][command].
+  const otherCommands = others.map((o) => commands.map((c) => ({
+    ...c,
+    argv: c.argv[0] === bin ? [o.bin, ...c.argv.slice(1)] : c.argv,
+    samples: /** @type {number[]} */ ([]),
+    exitCodes: /** @type {Set<number>} */ (new Set()),
+  })));
 
   for (let round = 0; round <= runs; round++) {
-    for (const c of commands) {
+    for (const c of [...commands, ...otherCommands.flat()]) {
       const t0 = now();
       const r = spawnSync(node, c.argv, { cwd: work, env, stdio: 'ignore', timeout: 20_000 });
       const ms = now() - t0;
@@ -60,24 +71,33 @@ export function measureStartup({ bin, runs, dir, log = () => {} }) {
       c.exitCodes.add(r.status ?? -1);
     }
   }
-  const base = median(commands[0].samples);
-  const rows = commands.map((c) => {
+  // One baseline for all: `node -e 0` is the same command whichever executable is compared.
+  const base = median([...commands[0].samples, ...otherCommands.flatMap((cs) => cs[0].samples)]);
+  const rows = commands.map((c, i) => {
     const ms = median(c.samples);
-    return { label: c.label, argv: c.argv.slice(c.argv[0] === bin ? 1 : 0), ms, ratio: ms / base, exitCodes: [...c.exitCodes], samples: c.samples };
+    const other = otherCommands.map((cs, k) => {
+      const oms = median(cs[i].samples);
+      return { label: others[k].label, ms: oms, ratio: oms / base, exitCodes: [...cs[i].exitCodes] };
+    });
+    return { label: c.label, argv: c.argv.slice(c.argv[0] === bin ? 1 : 0), ms, ratio: ms / base, exitCodes: [...c.exitCodes], samples: c.samples, others: other };
   });
   for (const r of rows) log(`  ${r.label}: ${r.ms.toFixed(1)} ms, ${r.ratio.toFixed(2)}× node -e 0`);
-  return { runs, rows };
+  return { runs, others: others.map((o) => o.label), rows };
 }
 
-/** @param {{ runs: number, rows: Array<{ label: string, ms: number, ratio: number, exitCodes: number[] }> }} s */
+/** @param {{ runs: number, others?: string[], rows: Array<{ label: string, ms: number, ratio: number, exitCodes: number[], others?: OtherRow[] }> }} s */
 export function formatStartup(s) {
+  const others = s.others ?? [];
   const lines = [
     `median of ${s.runs} runs per command, commands interleaved; wall time from spawn to exit`,
     '',
-    '| command | ms (median) | ratio to `node -e 0` | exit code |',
-    '| --- | --- | --- | --- |',
+    `| command | ms (median) | ratio to \`node -e 0\` | exit code |${others.map((o) => ` ${o}: ms | ${o}: ratio |`).join('')}`,
+    `| --- | --- | --- | --- |${others.map(() => ' --- | --- |').join('')}`,
   ];
-  for (const r of s.rows) lines.push(`| ${r.label} | ${r.ms.toFixed(1)} | ${r.ratio.toFixed(2)} | ${r.exitCodes.join(', ')} |`);
+  for (const r of s.rows) {
+    const cells = (r.others ?? []).map((o) => ` ${o.ms.toFixed(1)} | ${o.ratio.toFixed(2)} |`).join('');
+    lines.push(`| ${r.label} | ${r.ms.toFixed(1)} | ${r.ratio.toFixed(2)} | ${r.exitCodes.join(', ')} |${cells}`);
+  }
   return lines.join('\n');
 }
 
@@ -86,7 +106,12 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   try {
     const bin = fileURLToPath(new URL('../bin/overseer.js', import.meta.url));
     const runs = Number(process.argv[2] ?? 15);
-    process.stdout.write(`${formatStartup(measureStartup({ bin, runs, dir }))}\n`);
+    const others = process.argv.slice(3).map((arg) => {
+      const at = arg.indexOf('=');
+      if (at < 1) throw new Error(`expected label=path/to/bin/overseer.js, got \`${arg}\``);
+      return { label: arg.slice(0, at), bin: arg.slice(at + 1) };
+    });
+    process.stdout.write(`${formatStartup(measureStartup({ bin, runs, dir, others }))}\n`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -10,7 +10,6 @@ import type * as Commander from 'commander';
 
 const commander = createRequire(import.meta.url)('commander') as typeof Commander;
 
-export const { Command, CommanderError, Option } = commander;
+export const { Command, CommanderError } = commander;
 export type Command = Commander.Command;
 export type CommanderError = Commander.CommanderError;
-export type Option = Commander.Option;

@@ -1,12 +1,12 @@
 /** `overseer status`: what the master is running now. Exit 2 when no master answers. */
 import type { Writable } from 'node:stream';
 import type { MasterStatus, WorkerStatus } from '../ipc/control.js';
-import { type ClientOptions, locate } from './client-options.js';
-import { ControlConnection, parseTimeout } from './control-client.js';
+import { type OptionsOf, parseTimeout } from './client-options.js';
+import { connectToMaster, locate } from './find-master.js';
 
-export async function runStatus(options: ClientOptions, out: Writable = process.stdout): Promise<number> {
+export async function runStatus(options: OptionsOf<'status'>, out: Writable = process.stdout): Promise<number> {
   const timeoutMs = parseTimeout(options.timeout) ?? 10_000;
-  const connection = await ControlConnection.open(locate(options));
+  const connection = await connectToMaster(locate(options));
   try {
     const status = await connection.next(connection.send('status'), timeoutMs);
     out.write(options.json ? `${JSON.stringify(status)}\n` : describeStatus(status));

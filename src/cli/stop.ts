@@ -8,17 +8,17 @@ import { readFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { OverseerError } from '../errors.js';
 import { isAlive } from '../alive.js';
-import { type ClientOptions, locate } from './client-options.js';
-import { ControlConnection, parseTimeout } from './control-client.js';
+import { type OptionsOf, parseTimeout } from './client-options.js';
+import { connectToMaster, locate } from './find-master.js';
 
 /** How often to look whether the master's pid is gone, after it said it stopped. */
 const EXIT_POLL_MS = 10;
 
-export async function runStop(options: ClientOptions, out: Writable = process.stdout): Promise<number> {
+export async function runStop(options: OptionsOf<'stop'>, out: Writable = process.stdout): Promise<number> {
   const timeoutMs = parseTimeout(options.timeout);
   const deadline = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs;
   const left = () => (deadline === Infinity ? undefined : Math.max(1, deadline - Date.now()));
-  const connection = await ControlConnection.open(locate(options));
+  const connection = await connectToMaster(locate(options));
   let pid: number;
   let durationMs: number | undefined;
   try {

@@ -12,13 +12,14 @@ import type { Writable } from 'node:stream';
 import { logicalCwd } from '../cwd.js';
 import { ConfigError } from '../errors.js';
 import type { SelfUpgradeOutcome } from '../ipc/control.js';
-import { type ClientOptions, locate } from './client-options.js';
-import { ControlConnection, parseTimeout, printOutcome } from './control-client.js';
+import { type OptionsOf, parseTimeout } from './client-options.js';
+import { connectToMaster, locate } from './find-master.js';
+import { printOutcome } from './print-outcome.js';
 
-export async function runSelfUpgrade(options: ClientOptions & { node?: string }, out: Writable = process.stdout, err: Writable = process.stderr): Promise<number> {
+export async function runSelfUpgrade(options: OptionsOf<'upgrade'>, out: Writable = process.stdout, err: Writable = process.stderr): Promise<number> {
   const timeoutMs = parseTimeout(options.timeout);
   const node = options.node === undefined ? undefined : checkNode(options.node);
-  const connection = await ControlConnection.open(locate(options));
+  const connection = await connectToMaster(locate(options));
   try {
     const outcome = await connection.next(connection.send('upgrade-self', node === undefined ? {} : { node }), timeoutMs);
     return printOutcome(outcome, options.json, describeSelfUpgrade, out, err);

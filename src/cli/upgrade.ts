@@ -10,16 +10,23 @@
  * the old generation's drain until it is gone; the exit code is still the
  * outcome's (live or rejected), decided when the new generation is live.
  * Otherwise it prints the one outcome line (or JSON object), as it always has.
+ *
+ * `--self [--node <path>]` replaces the master itself instead (upgrade-self.ts).
  */
 import type { Writable } from 'node:stream';
 import type { UpgradeOutcome } from '../ipc/control.js';
-import { type ClientOptions, locate } from './client-options.js';
-import { ControlConnection, parseTimeout, printOutcome } from './control-client.js';
-import { UpgradeView } from './upgrade-view.js';
+import { ConfigError } from '../errors.js';
+import { type OptionsOf, parseTimeout } from './client-options.js';
+import type { ControlConnection } from './control-client.js';
+import { connectToMaster, locate } from './find-master.js';
+import { printOutcome } from './print-outcome.js';
+import type { UpgradeView } from './upgrade-view.js';
 
-export async function runUpgrade(options: ClientOptions, out: Writable = process.stdout, err: Writable = process.stderr): Promise<number> {
+export async function runUpgrade(options: OptionsOf<'upgrade'>, out: Writable = process.stdout, err: Writable = process.stderr): Promise<number> {
+  if (options.self) return (await import('./upgrade-self.js')).runSelfUpgrade(options, out, err);
+  if (options.node !== undefined) throw new ConfigError(`--node ${options.node}: only with --self (the Node.js binary of a successor master)`);
   const timeoutMs = parseTimeout(options.timeout);
-  const connection = await ControlConnection.open(locate(options));
+  const connection = await connectToMaster(locate(options));
   try {
     if (!options.json && isTerminal(out)) return await withProgress(connection, timeoutMs, out, err);
     return printOutcome(await connection.next(connection.send('upgrade'), timeoutMs), options.json, describeOutcome, out, err);
@@ -36,7 +43,8 @@ function isTerminal(out: Writable): boolean {
 async function withProgress(connection: ControlConnection, timeoutMs: number | undefined, out: Writable, err: Writable): Promise<number> {
   const sent = connection.send('upgrade', { progress: true });
   const deadline = timeoutMs === undefined ? undefined : { at: Date.now() + timeoutMs, ms: timeoutMs };
-  const view = new UpgradeView(out);
+  // The view only on a terminal: a script's `overseer upgrade` does not load it.
+  const view: UpgradeView = new (await import('./upgrade-view.js')).UpgradeView(out);
   let outcome: UpgradeOutcome | undefined;
   let streamed = false;
   try {

@@ -67,8 +67,8 @@ export function socketPathIn(dir: string, name: string): string | undefined {
 
 /**
  * node:crypto is loaded only for a name too long to be readable: the master
- * and the clients otherwise never load it, and it costs a process about
- * 1 MB of memory (docs/benchmarks.md, footprint).
+ * and the clients otherwise never load it, which costs a process about 1 MB
+ * of memory (docs/benchmarks.md, footprint) and the CLI ~3 ms of start-up.
  */
 function sha256Hex(text: string): string {
   const { createHash } = createRequire(import.meta.url)('node:crypto') as typeof Crypto;

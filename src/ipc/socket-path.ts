@@ -4,8 +4,6 @@
  * longer path silently, so the socket would appear somewhere else; every
  * path overseer binds or connects to is checked here first.
  */
-import { Buffer } from 'node:buffer';
-
 export const MAX_SOCKET_PATH_BYTES = process.platform === 'linux' ? 107 : 103;
 
 /** `undefined` when the path fits; otherwise a sentence saying why it does not. */

@@ -2,7 +2,7 @@
  * `overseer start`: validated options → master → signals (and the watcher) →
  * wait for the stop. Resolves with the process exit code; throws on a failed
  * start, after the master has released everything it took. The options are
- * validated by the caller (src/cli/main.ts, through options/index.ts) before this module, and the master's
+ * validated by the caller (src/cli/start.ts, through options/index.ts) before this module, and the master's
  * logging stack with it, is loaded.
  *
  * A successor master (`overseer upgrade --self`, src/master/succession/)

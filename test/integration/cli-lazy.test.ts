@@ -2,9 +2,11 @@
  * Start-up cost: the commands that run no master (--version, --help, the
  * clients upgrade/status/stop, bad input) load only what they use, never the
  * master's logging stack (pino, pino-pretty), its watcher (chokidar) or the
- * master itself. The modules a real CLI process loads are recorded by a
- * preload (test/fixtures/record-loads.mjs); the time this saves is measured
- * by `npm run bench -- --phases startup`, not here.
+ * master itself; and the fast paths (--version, the prebuilt help, a plain
+ * command line: src/cli/main.ts) do not load commander either. The modules a
+ * real CLI process loads are recorded by a preload
+ * (test/fixtures/record-loads.mjs); the time this saves is measured by
+ * `npm run bench -- --phases startup`, not here.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -26,6 +28,7 @@ const HEAVY: readonly RegExp[] = [
   /\/dist\/master\/master\.js$/,
 ];
 const heavyIn = (loaded: readonly string[]) => loaded.filter((url) => HEAVY.some((re) => re.test(url)));
+const COMMANDER = /\/node_modules\/commander\//;
 
 const readLoads = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : []);
 
@@ -36,31 +39,62 @@ function runRecorded(args: readonly string[]) {
   // An empty runtime directory and cwd: the clients find no master and say so.
   const env = { ...process.env, XDG_RUNTIME_DIR: dir, OVERSEER_RECORD_LOADS: file, NODE_OPTIONS: '' };
   const result = spawnSync(process.execPath, ['--import', RECORDER, BIN, ...args], { cwd: dir, env, encoding: 'utf8', timeout: 15_000 });
-  return { code: result.status, stderr: result.stderr, loaded: readLoads(file) };
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr, loaded: readLoads(file) };
 }
 
+// `commander`: whether the command line goes to commander (help in a form
+// not prebuilt, an error commander reports) or is answered without it.
 const cases = ([
-  { args: ['--version'], code: 0 },
-  { args: ['-V'], code: 0 },
-  { args: ['--help'], code: 0 },
-  { args: ['start', '--help'], code: 0 },
-  { args: ['status', '--help'], code: 0 },
-  { args: ['status'], code: 2 },
-  { args: ['upgrade'], code: 2 },
-  { args: ['stop'], code: 2 },
-  { args: ['frob'], code: 2 },
-  { args: ['start', 'app.js', '--bogus'], code: 2 },
-  { args: ['start', 'app.js', '--workers', '0'], code: 2 },
-  { args: ['start', 'app.js', '--listen', 'abc'], code: 2 },
+  { args: ['--version'], code: 0, commander: false },
+  { args: ['-V'], code: 0, commander: false },
+  { args: ['--help'], code: 0, commander: false },
+  { args: ['-h'], code: 0, commander: false },
+  { args: ['start', '--help'], code: 0, commander: false },
+  { args: ['status', '--help'], code: 0, commander: false },
+  { args: ['help', 'start'], code: 0, commander: true },
+  { args: ['status'], code: 2, commander: false },
+  { args: ['status', '--json', '--name', 'api', '--timeout', '50'], code: 2, commander: false },
+  { args: ['upgrade'], code: 2, commander: false },
+  { args: ['stop'], code: 2, commander: false },
+  { args: ['status', '--bogus'], code: 2, commander: true },
+  { args: ['frob'], code: 2, commander: true },
+  { args: ['start', 'app.js', '--bogus'], code: 2, commander: true },
+  { args: ['start', 'app.js', '--workers', '0'], code: 2, commander: false },
+  { args: ['start', 'app.js', '--listen', 'abc'], code: 2, commander: false },
+  { args: ['start', 'missing.js'], code: 2, commander: false },
 ] as const).map((c) => ({ ...c, name: c.args.join(' ') }));
 
 describe('CLI start-up loads only what the command uses', () => {
-  it.each(cases)('overseer $name → exit $code, without the master\'s modules', ({ args, code }) => {
+  it.each(cases)('overseer $name → exit $code, without the master\'s modules (commander: $commander)', ({ args, code, commander }) => {
     const result = runRecorded(args);
     expect(result.code, result.stderr).toBe(code);
     // The recorder works: it saw the executable itself.
     expect(result.loaded).toContain(BIN_URL);
     expect(heavyIn(result.loaded), `overseer ${args.join(' ')} loaded the master's modules`).toEqual([]);
+    expect(result.loaded.some((url) => COMMANDER.test(url)), `overseer ${args.join(' ')} loaded commander`).toBe(commander);
+  });
+
+  it('a client that finds no master loads neither the control protocol nor node:net', () => {
+    for (const command of ['status', 'upgrade', 'stop']) {
+      const result = runRecorded([command]);
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stderr).toMatch(/no master answers/);
+      const talking = result.loaded.filter((url) => /\/dist\/(cli\/control-client|ipc\/control|ipc\/lines)\.js$/.test(url) || url === 'node:net');
+      expect(talking, `overseer ${command}`).toEqual([]);
+    }
+  });
+
+  it.each([
+    [['--help'], ['help']],
+    [['start', '--help'], ['help', 'start']],
+    [['status', '-h'], ['help', 'status']],
+  ])('overseer %j prints what commander prints for %j', (fast, live) => {
+    const a = runRecorded(fast);
+    const b = runRecorded(live);
+    expect(a.loaded.some((url) => COMMANDER.test(url))).toBe(false);
+    expect(b.loaded.some((url) => COMMANDER.test(url))).toBe(true);
+    expect(a.stdout).toBe(b.stdout);
+    expect(a.stdout).toMatch(/^Usage: overseer /);
   });
 
   it('the recorder sees them where they are used: a running master loads pino and the master', async () => {

@@ -3,8 +3,15 @@
  * up with `id(1)`, which asks the system's NSS (local files, LDAP, sssd…),
  * as the workers' own `getpwnam` would; Node has no API for it.
  */
-import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { ConfigError } from '../../errors.js';
+
+/**
+ * node:child_process, required only when a name is looked up: the options
+ * pipeline also runs to refuse bad input in `overseer start`, which should
+ * not pay for loading it (src/cli/commands.ts).
+ */
+const childProcess = () => createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
 
 export interface Identity {
   readonly uid: number | undefined;
@@ -13,7 +20,7 @@ export interface Identity {
 
 function lookup(flag: '-u' | '-g', name: string): number | undefined {
   try {
-    const out = execFileSync('id', [flag, '--', name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const out = childProcess().execFileSync('id', [flag, '--', name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
     const n = Number(out.trim());
     return Number.isSafeInteger(n) ? n : undefined;
   } catch {
@@ -23,7 +30,7 @@ function lookup(flag: '-u' | '-g', name: string): number | undefined {
 
 function groupId(name: string): number | undefined {
   try {
-    const out = execFileSync('getent', ['group', name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const out = childProcess().execFileSync('getent', ['group', name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
     const n = Number(out.split(':')[2]);
     return Number.isSafeInteger(n) ? n : undefined;
   } catch {

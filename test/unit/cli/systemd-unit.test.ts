@@ -2,7 +2,8 @@ import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/errors.js';
 import { type UnitSpec, escapeWord, renderUnits } from '../../../src/cli/render-units.js';
-import { START_FLAGS, addStartOptions, rawStartOptions, startArgv } from '../../../src/cli/start-options.js';
+import { declareAll } from '../../../src/cli/program.js';
+import { START_OPTIONS, rawStartOptions, startArgv } from '../../../src/cli/start-options.js';
 import { unitsFor } from '../../../src/cli/systemd-unit.js';
 
 const SPEC: UnitSpec = {
@@ -114,14 +115,14 @@ describe('renderUnits', () => {
 
 describe('start options in a unit', () => {
   const parse = (argv: string[]) => {
-    const command = addStartOptions(new Command().exitOverride().argument('<script>').argument('[args...]'));
+    const command = declareAll(new Command().exitOverride().argument('<script>').argument('[args...]'), START_OPTIONS);
     command.parse(argv, { from: 'user' });
-    return rawStartOptions(command.args[0]!, command.args.slice(1), command, true);
+    return rawStartOptions(command.args[0]!, command.args.slice(1), command.opts(), (key) => command.getOptionValueSource(key) === 'cli');
   };
 
-  it('has a flag for every option of `start`', () => {
-    const command = addStartOptions(new Command());
-    expect(command.options.map((o) => o.long).sort()).toEqual(Object.values(START_FLAGS).sort());
+  it('has a flag for every option of `start`, named as commander names its value', () => {
+    const command = declareAll(new Command(), START_OPTIONS);
+    expect(command.options.map((o) => o.attributeName())).toEqual(Object.keys(START_OPTIONS));
   });
 
   it('keeps only the options given, and writes them back as --flag=value', () => {
