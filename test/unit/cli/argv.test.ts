@@ -61,6 +61,15 @@ const CLIENT_OTHER: ReadonlyArray<readonly string[]> = [
   ['-h'], ['--help'], ['--'], ['--', 'x'], ['-j'], ['--name', '-x'], ['--NAME', 'x'], ['--nam', 'x'], ['-'],
 ];
 
+/** `upgrade` only: --self and --node. */
+const UPGRADE_PLAIN: ReadonlyArray<readonly string[]> = [
+  ['upgrade', '--self'], ['upgrade', '--self', '--node', '/opt/node/bin/node', '--json'], ['upgrade', '--node=/usr/bin/node', '--self'],
+  ['upgrade', '--self', '--self', '--timeout', '9'], ['upgrade', '--node', 'node'],
+];
+const UPGRADE_OTHER: ReadonlyArray<readonly string[]> = [
+  ['upgrade', '--self=1'], ['upgrade', '--node'], ['upgrade', '--self', '--node', '--json'], ['status', '--self'], ['stop', '--node', 'x'],
+];
+
 const START_PLAIN: ReadonlyArray<readonly string[]> = [
   ['app.js'], ['app.js', '--workers', '0'], ['app.js', '-w', '4'], ['app.js', '-w4'], ['app.js', '-w=4'], ['app.js', '--workers=max'],
   ['app.js', '-l', '3000', '-l', ':3001', '--listen=unix:/tmp/a.sock'], ['-l', '3000', 'app.js'], ['app.js', 'a', 'b', '--workers', '2'],
@@ -80,8 +89,8 @@ const START_OTHER: ReadonlyArray<readonly string[]> = [
 ];
 
 const clientLines = (lines: ReadonlyArray<readonly string[]>) => Object.keys(CLIENT_COMMANDS).flatMap((command) => lines.map((line) => [command, ...line]));
-const PLAIN = [...clientLines(CLIENT_PLAIN), ...START_PLAIN.map((line) => ['start', ...line])];
-const CASES = [...PLAIN, ...clientLines(CLIENT_OTHER), ...START_OTHER.map((line) => ['start', ...line])]
+const PLAIN = [...clientLines(CLIENT_PLAIN), ...UPGRADE_PLAIN, ...START_PLAIN.map((line) => ['start', ...line])];
+const CASES = [...PLAIN, ...clientLines(CLIENT_OTHER), ...UPGRADE_OTHER, ...START_OTHER.map((line) => ['start', ...line])]
   .map((argv) => ({ argv, name: JSON.stringify(argv) }));
 
 describe('the fast path reads a command line as commander does', () => {
