@@ -20,8 +20,7 @@
  * - Every wait has a deadline; the contender and the load are always stopped.
  */
 import http from 'node:http';
-import { stopContender } from './contenders.mjs';
-import { startLoad } from './load.mjs';
+import { underLoad } from './under-load.mjs';
 import { isAlive, median, now, waitUntil } from './procs.mjs';
 
 /** @param {string} url @param {string} path fire one GET on a new connection; resolve with the answering pid's tag, or null */
@@ -50,15 +49,10 @@ const firstAnswer = (report, toBench, pid) => {
  * `detects`: the contender is overseer (its events name the hung and replacement pids)
  */
 export async function measureHang({ contender, detects, windowMs, log }) {
-  let load = null;
-  let report = null;
-  let error = null;
-  const r = { id: contender.id, label: contender.label, detectMs: null, replacementServesMs: null, hungGoneMs: null, replaced: false, failed: null, total: null, failuresByKind: {}, error };
+  const r = { id: contender.id, label: contender.label, detectMs: null, replacementServesMs: null, hungGoneMs: null, replaced: false, failed: null, total: null, failuresByKind: {}, error: null };
   let trigger = 0;
   let replacementPid = null;
-  try {
-    await contender.start();
-    load = await startLoad(contender.url, { keepalive: 4, fresh: 1, durationMs: 120_000, timeoutMs: 10_000 });
+  const { load, report, error } = await underLoad({ contender, load: { keepalive: 4, fresh: 1, durationMs: 120_000, timeoutMs: 10_000 }, log }, async (load) => {
     await waitUntil(async () => (await load.snapshot()).ok >= 200, { timeoutMs: 20_000, intervalMs: 20, what: 'load warmed up' });
     const after = contender.events?.length ?? 0;
     trigger = now();
@@ -83,15 +77,7 @@ export async function measureHang({ contender, detects, windowMs, log }) {
       }, { timeoutMs: windowMs + 5000, intervalMs: 200, what: 'the window' });
       if (replacementPid) await load.waitForVersion(`p${replacementPid}`, { minCount: 20 }).then(() => { r.replaced = true; }, () => {});
     }
-  } catch (err) {
-    error = err.message;
-    log(`  ${contender.label}: ${err.message}`);
-  } finally {
-    if (load) {
-      try { report = await load.stop(); } catch (err) { error ??= err.message; }
-    }
-    await stopContender(contender, log);
-  }
+  });
   if (report && load && replacementPid) {
     const first = firstAnswer(report, load.toBench, replacementPid);
     r.replacementServesMs = first === null ? null : first - trigger;
@@ -103,14 +89,9 @@ export async function measureHang({ contender, detects, windowMs, log }) {
  * @param {{ contender: any, recycles: number, growMb: number, timeoutMs: number, log: (l: string) => void }} options
  */
 export async function measureRecycle({ contender, recycles, growMb, timeoutMs, log }) {
-  let load = null;
-  let report = null;
-  let error = null;
   /** @type {Array<{ trigger: number, pid: number, goneMs: number, newPid: number | null }>} */
   const done = [];
-  try {
-    await contender.start();
-    load = await startLoad(contender.url, { keepalive: 4, fresh: 1, durationMs: 300_000, timeoutMs: 10_000 });
+  const { load, report, error } = await underLoad({ contender, load: { keepalive: 4, fresh: 1, durationMs: 300_000, timeoutMs: 10_000 }, log }, async (load) => {
     await waitUntil(async () => (await load.snapshot()).ok >= 200, { timeoutMs: 20_000, intervalMs: 20, what: 'load warmed up' });
     for (let i = 0; i < recycles; i++) {
       const before = new Set(await contender.workerPids());
@@ -129,15 +110,7 @@ export async function measureRecycle({ contender, recycles, growMb, timeoutMs, l
       done.push({ trigger, pid, goneMs, newPid });
       log(`    recycle ${i + 1}: pid ${pid} gone after ${goneMs.toFixed(0)} ms`);
     }
-  } catch (err) {
-    error = err.message;
-    log(`  ${contender.label}: ${err.message}`);
-  } finally {
-    if (load) {
-      try { report = await load.stop(); } catch (err) { error ??= err.message; }
-    }
-    await stopContender(contender, log);
-  }
+  });
   const serves = report && load ? done.map((d) => (d.newPid ? firstAnswer(report, load.toBench, d.newPid) : null)).map((t, i) => (t === null ? null : t - done[i].trigger)) : [];
   return {
     id: contender.id,

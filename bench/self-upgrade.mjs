@@ -28,8 +28,8 @@
  *   reports as failed is listed in `failedUpgrades`; the run goes on.
  * - The contender and the load are always stopped.
  */
-import { stopContender, UpgradeFailed } from './contenders.mjs';
-import { startLoad } from './load.mjs';
+import { UpgradeFailed } from './contenders.mjs';
+import { underLoad } from './under-load.mjs';
 import { listeningInodes, median } from './procs.mjs';
 
 /** Requests of the new version to wait for after each self-upgrade (and of v0 at start). */
@@ -39,18 +39,12 @@ const SETTLED = 200;
  * @param {{ contender: any, upgrades: number, load: { keepalive: number, fresh: number }, log: (l: string) => void }} options
  */
 export async function measureSelfUpgrade({ contender, upgrades, load: shape, log }) {
-  /** @type {Awaited<ReturnType<typeof startLoad>> | null} */
-  let load = null;
-  let report = null;
-  let error = null;
   /** @type {Array<Record<string, any>>} */
   const runs = [];
   /** @type {string[]} */
   const failedUpgrades = [];
-  try {
-    await contender.start();
+  const { load, report, error } = await underLoad({ contender, load: { ...shape, durationMs: 300_000, timeoutMs: 10_000 }, log }, async (load) => {
     const port = Number(new URL(contender.url).port);
-    load = await startLoad(contender.url, { ...shape, durationMs: 300_000, timeoutMs: 10_000 });
     await load.waitForVersion('v0', { minCount: SETTLED });
     let serving = 'v0';
     for (let i = 1; i <= upgrades; i++) {
@@ -76,15 +70,7 @@ export async function measureSelfUpgrade({ contender, upgrades, load: shape, log
       const ms = (/** @type {number | null} */ t) => (t === null ? 'not within the deadline' : `${(t - r.triggerMs).toFixed(0)} ms`);
       log(`    ${i}: pid ${r.previousPid} → ${r.pid}; CLI exit ${ms(r.cliMs)}, old gone ${ms(r.oldGoneMs)}${r.oldExitCode === null || r.oldExitCode === undefined ? '' : ` (exit ${r.oldExitCode})`}; ${failed} failed; socket ${socketBefore.join(',') || 'none'} → ${socketAfter.join(',') || 'none'}`);
     }
-  } catch (err) {
-    error = err.message;
-    log(`  ${contender.label}: ${err.message}`);
-  } finally {
-    if (load) {
-      try { report = await load.stop(); } catch (err) { error ??= err.message; }
-    }
-    await stopContender(contender, log);
-  }
+  });
   const timed = runs.map((run) => {
     const since = (/** @type {number | null} */ t) => (t === null || t === undefined ? null : Math.round(t - run.triggerMs));
     const spanNew = report?.versionSpans?.[run.version];

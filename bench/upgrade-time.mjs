@@ -14,25 +14,19 @@
  *   the supervisor reports as failed is listed in `failedUpgrades` and not
  *   timed; the run goes on.
  */
-import { stopContender, UpgradeFailed } from './contenders.mjs';
-import { startLoad } from './load.mjs';
+import { UpgradeFailed } from './contenders.mjs';
+import { underLoad } from './under-load.mjs';
 import { median } from './procs.mjs';
 
 /**
  * @param {{ contender: any, upgrades: number, log: (l: string) => void }} options
  */
 export async function measureUpgradeTime({ contender, upgrades, log }) {
-  /** @type {Awaited<ReturnType<typeof startLoad>> | null} */
-  let load = null;
   /** @type {Array<{ version: number, triggerMs: number, doneMs: number, phases?: Record<string, number | null> }>} */
   const timings = [];
   /** @type {string[]} */
   const failedUpgrades = [];
-  let error = null;
-  let report = null;
-  try {
-    await contender.start();
-    load = await startLoad(contender.url, { keepalive: 4, fresh: 1, durationMs: 300_000, timeoutMs: 10_000 });
+  const { load, report, error } = await underLoad({ contender, load: { keepalive: 4, fresh: 1, durationMs: 300_000, timeoutMs: 10_000 }, log }, async (load) => {
     await load.waitForVersion('v0', { minCount: 20 });
     for (let i = 1; i <= upgrades; i++) {
       try {
@@ -45,15 +39,7 @@ export async function measureUpgradeTime({ contender, upgrades, log }) {
       }
       await load.waitForVersion(`v${i}`, { minCount: 20 });
     }
-  } catch (err) {
-    error = err.message;
-    log(`  ${contender.label}: ${err.message}`);
-  } finally {
-    if (load) {
-      try { report = await load.stop(); } catch (err) { error ??= err.message; }
-    }
-    await stopContender(contender, log);
-  }
+  });
   const complete = [];
   const firstNew = [];
   if (report && load) {
