@@ -150,7 +150,9 @@ export async function replaceSelf(master: SuccessionSource, request: { readonly 
     if (signal.aborted) return void onAbort();
     signal.addEventListener('abort', onAbort, { once: true });
 
-    child.once('error', (error) => void fail('spawn-failed', `cannot start a successor with ${node}: ${error.message}`));
+    // `on`, not `once`, and kept after the outcome (fail() does nothing then):
+    // an 'error' event without a listener would end this master.
+    child.on('error', (error) => void fail('spawn-failed', `cannot start a successor with ${node}: ${error.message}`));
     child.once('exit', (code, sig) => void fail('exited', `the successor master ${pid} exited (${sig ? `signal ${sig}` : `code ${code}`}) before it took over; its own lines above say why`));
     child.on('message', (raw: unknown) => {
       const message = parseFromSuccessor(raw);
@@ -201,7 +203,8 @@ export async function replaceSelf(master: SuccessionSource, request: { readonly 
       const metrics = deps.metrics ? await deps.metrics.snapshot() : [];
       await deps.metrics?.close();
       if (phase !== 'taking-over') return;
-      child.send({ type: 'take-over', state: { metrics } } satisfies ToSuccessor);
+      // A successor that died meanwhile fails through its 'exit'; the callback keeps the send's error off 'error'.
+      child.send({ type: 'take-over', state: { metrics } } satisfies ToSuccessor, undefined, undefined, () => {});
     };
   });
 }

@@ -18,7 +18,7 @@ import {
 
 /** The IPC channel to the predecessor (the process object, in a successor). */
 export interface PredecessorChannel {
-  send?: (message: unknown) => boolean;
+  send?: (message: unknown, handle: undefined, options: undefined, callback: (error: Error | null) => void) => boolean;
   on(event: 'message', listener: (message: unknown) => void): unknown;
   on(event: 'disconnect', listener: () => void): unknown;
   disconnect?: () => void;
@@ -37,9 +37,14 @@ export function takeSuccession(env: NodeJS.ProcessEnv, channel: PredecessorChann
   const text = env[SUCCESSION_ENV];
   delete env[SUCCESSION_ENV];
   if (text === undefined) return undefined;
-  const send = channel.send?.bind(channel);
-  if (!send) throw new OverseerError('ERR_SUCCESSION', `${SUCCESSION_ENV} is set, but this process has no channel to a predecessor master; unset it`);
-  send({ type: 'hello', protocol: SUCCESSION_PROTOCOL, version: overseerVersion(), node: process.version, pid } satisfies FromSuccessor);
+  if (!channel.send) throw new OverseerError('ERR_SUCCESSION', `${SUCCESSION_ENV} is set, but this process has no channel to a predecessor master; unset it`);
+  const raw = channel.send.bind(channel);
+  // With a callback, a send on a channel the predecessor closed (it died) is
+  // not an 'error' event on the process, which would end this master: what
+  // happens then is decided by the 'disconnect' below, or not at all once
+  // this master has taken over.
+  const send = (message: FromSuccessor) => void raw(message, undefined, undefined, () => {});
+  send({ type: 'hello', protocol: SUCCESSION_PROTOCOL, version: overseerVersion(), node: process.version, pid });
   let start: SuccessionStart;
   try {
     start = parseSuccessionStart(text);
@@ -58,5 +63,5 @@ export function takeSuccession(env: NodeJS.ProcessEnv, channel: PredecessorChann
     channel.on('disconnect', () => reject(new OverseerError('ERR_SUCCESSION', `the predecessor master ${start.predecessorPid} went away before the take-over`)));
   });
   takeOver.catch(() => {}); // read by the caller; a late disconnect after the take-over is not an error
-  return { start, sockets, send: (message) => void send(message), takeOver };
+  return { start, sockets, send, takeOver };
 }
