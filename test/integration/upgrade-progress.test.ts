@@ -105,39 +105,42 @@ function lastOld(master: MasterRun): number {
   return old.find((id) => !finished.has(id)) ?? -1;
 }
 
-describe('the progress lines on the control socket', () => {
-  /**
-   * Send one request line; collect the lines answered until the socket
-   * closes, or `until` matches one and `graceMs` more have passed (to see
-   * that nothing else follows).
-   */
-  function exchange(path: string, request: object, until: (line: Record<string, unknown>) => boolean, graceMs = 0): Promise<Record<string, unknown>[]> {
-    return new Promise((resolve, reject) => {
-      const socket = net.connect(path);
-      const lines: Record<string, unknown>[] = [];
-      let data = '';
-      socket.setEncoding('utf8');
-      socket.on('data', (chunk: string) => {
-        data += chunk;
-        let nl: number;
-        while ((nl = data.indexOf('\n')) >= 0) {
-          const line = JSON.parse(data.slice(0, nl)) as Record<string, unknown>;
-          data = data.slice(nl + 1);
-          lines.push(line);
-          if (until(line)) {
-            setTimeout(() => {
-              socket.destroy();
-              resolve(lines);
-            }, graceMs);
-          }
+/**
+ * Send one request line; collect the lines answered until the socket
+ * closes, or `until` matches one and `graceMs` more have passed (to see
+ * that nothing else follows).
+ */
+function exchange(path: string, request: object, until: (line: Record<string, unknown>) => boolean, graceMs = 0): Promise<Record<string, unknown>[]> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(path);
+    const lines: Record<string, unknown>[] = [];
+    let data = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      data += chunk;
+      let nl: number;
+      while ((nl = data.indexOf('\n')) >= 0) {
+        const line = JSON.parse(data.slice(0, nl)) as Record<string, unknown>;
+        data = data.slice(nl + 1);
+        lines.push(line);
+        if (until(line)) {
+          setTimeout(() => {
+            socket.destroy();
+            resolve(lines);
+          }, graceMs);
         }
-      });
-      socket.on('error', reject);
-      socket.on('close', () => resolve(lines));
-      socket.on('connect', () => socket.write(`${JSON.stringify(request)}\n`));
+      }
     });
-  }
+    socket.on('error', reject);
+    socket.on('close', () => resolve(lines));
+    socket.on('connect', () => socket.write(`${JSON.stringify(request)}\n`));
+  });
+}
 
+/** The progress line that ends an upgrade's stream. */
+const isDone = (l: Record<string, unknown>) => (l.progress as { phase?: string } | undefined)?.phase === 'done';
+
+describe('the progress lines on the control socket', () => {
   it('streams started, spawned, ready, live before the result and done after it; without the flag, only the result', async () => {
     const app = makeApp('v1');
     const master = startMaster(baseArgs(app.script, '--workers', '2'));
@@ -145,7 +148,6 @@ describe('the progress lines on the control socket', () => {
     const path = join(master.runtimeDir, 'overseer', 'overseer.sock');
 
     app.deploy('v2');
-    const isDone = (l: Record<string, unknown>) => (l.progress as { phase?: string } | undefined)?.phase === 'done';
     const lines = await exchange(path, { v: 1, id: 7, type: 'upgrade', progress: true }, isDone);
     const kinds = lines.map((l) => (l.type === 'progress' ? (l.progress as { phase: string }).phase : l.type));
     expect(kinds.slice(0, 5)).toEqual(['started', 'spawned', 'spawned', 'ready', 'ready']);
@@ -181,7 +183,7 @@ describe('a progress request that joins a running upgrade', () => {
     const first = master.cli(['upgrade']);
     await master.waitFor('worker.spawned', (e) => e.generation === 2 && e.slot === 1);
 
-    const lines = await progressExchange(path, { v: 1, id: 1, type: 'upgrade', progress: true });
+    const lines = await exchange(path, { v: 1, id: 1, type: 'upgrade', progress: true }, isDone);
     expect(lines.slice(0, 2).map((l) => l.progress)).toEqual([
       { phase: 'started', generation: 2, of: 2, atMs: 0 },
       { phase: 'spawned', generation: 2, spawned: 2, of: 2, atMs: 0 },
@@ -192,26 +194,3 @@ describe('a progress request that joins a running upgrade', () => {
     expect((await first).code).toBe(0);
   });
 });
-
-/** Send one request line; collect the lines answered until the `done` progress line. */
-function progressExchange(path: string, request: object): Promise<Record<string, unknown>[]> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(path);
-    const lines: Record<string, unknown>[] = [];
-    let data = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => {
-      data += chunk;
-      let nl: number;
-      while ((nl = data.indexOf('\n')) >= 0) {
-        const line = JSON.parse(data.slice(0, nl)) as Record<string, unknown>;
-        data = data.slice(nl + 1);
-        lines.push(line);
-        if ((line.progress as { phase?: string } | undefined)?.phase === 'done') socket.destroy();
-      }
-    });
-    socket.on('error', reject);
-    socket.on('close', () => resolve(lines));
-    socket.on('connect', () => socket.write(`${JSON.stringify(request)}\n`));
-  });
-}
