@@ -1,6 +1,7 @@
 /** The working directory as the user sees it (shared by the master's options and the CLI clients). */
-import { realpathSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
+
+const { realpathSync } = process.getBuiltinModule('node:fs');
 
 /** The shell's logical cwd when it names the same directory as the real one. */
 export function logicalCwd(): string {

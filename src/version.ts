@@ -1,5 +1,5 @@
+const { readFileSync } = process.getBuiltinModule('node:fs');
 /** overseer's own version, from package.json (shared by the CLI and the master's status). */
-import { readFileSync } from 'node:fs';
 
 let cached: string | undefined;
 

@@ -1,3 +1,4 @@
+const { parseArgs } = process.getBuiltinModule('node:util');
 /**
  * The fast path's parser: a command line read with node:util's parseArgs
  * from the same option table commander's declarations are built from
@@ -14,7 +15,6 @@
  * which commander reads its own way). test/unit/cli/argv.test.ts holds
  * both parsers to the same answers.
  */
-import { parseArgs } from 'node:util';
 
 /** One option of a table: commander's flags, split, plus its default. */
 export interface FlagSpec {

@@ -10,7 +10,7 @@
  * no permission to reach it → `ERR_NO_MASTER` (the CLI exits 2: nothing was
  * asked of any master).
  */
-import { type Stats, lstatSync } from 'node:fs';
+import type { Stats } from 'node:fs';
 import type { Socket } from 'node:net';
 import { resolve } from 'node:path';
 import { OverseerError, systemCode } from '../errors.js';
@@ -19,6 +19,8 @@ import { controlDirProblem, effectiveUid } from '../ipc/trusted-dir.js';
 import type { ClientOptions } from './client-options.js';
 import type { ControlConnection } from './control-client.js';
 import { logicalCwd } from '../cwd.js';
+
+const { lstatSync } = process.getBuiltinModule('node:fs');
 
 /** What the user said about which master to reach: `--control` wins, then `--pid-file`, then `--name`. */
 export interface ControlLocation {

@@ -3,9 +3,10 @@
  * help of the program and of each command as commander prints it for
  * output that is not a terminal (help.ts serves it).
  */
-import { writeFileSync } from 'node:fs';
 import { HELP_FILE } from './help.js';
 import { helpTexts } from './help-texts.js';
 import { buildProgram } from './program.js';
+
+const { writeFileSync } = process.getBuiltinModule('node:fs');
 
 writeFileSync(HELP_FILE, `${JSON.stringify(helpTexts(buildProgram({ code: 0 })), null, 2)}\n`);

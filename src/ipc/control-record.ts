@@ -10,8 +10,9 @@
  * its record, and a second master cannot have its fresh record removed by
  * the first one stopping.
  */
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { OverseerError, systemCode } from '../errors.js';
+
+const { closeSync, constants, fstatSync, openSync, readSync } = process.getBuiltinModule('node:fs');
 
 /** A path is at most this long (PATH_MAX); a larger record is not ours. */
 const MAX_RECORD_BYTES = 4096;

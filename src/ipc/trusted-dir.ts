@@ -9,9 +9,11 @@
  * changed by anyone but us (and root); its entries cannot be renamed or
  * removed by others while its parent passes `parentDirProblem`.
  */
-import { type Stats, accessSync, constants, lstatSync } from 'node:fs';
+import type { Stats } from 'node:fs';
 import { systemCode } from '../errors.js';
 import type { ControlDir } from './control-path.js';
+
+const { accessSync, constants, lstatSync } = process.getBuiltinModule('node:fs');
 
 /** The effective uid whose directories these are (0 where the OS has no uids). */
 export function effectiveUid(): number {

@@ -3,12 +3,13 @@
  * tracks, plus each process's resident memory read from /proc (Linux; null
  * elsewhere). Reading /proc/<pid>/status is a few microseconds per worker.
  */
-import { readFileSync } from 'node:fs';
 import { formatAddress } from '../ipc/address.js';
 import type { MasterStatus, WorkerStatus } from '../ipc/control.js';
 import { overseerVersion } from '../version.js';
 import type { HeldListener } from './sockets/listeners.js';
 import type { WorkerHandle } from './workers/worker-handle.js';
+
+const { readFileSync } = process.getBuiltinModule('node:fs');
 
 /** What a status snapshot reads of the master (the Master is one). */
 export interface StatusSource {

@@ -9,9 +9,10 @@
  * Reports once per hang; a hang that ends re-arms it. A main thread blocked outside JavaScript (a synchronous system
  * call, `Atomics.wait`) cannot be interrupted: the line then says so.
  */
-import { writeSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { workerData } from 'node:worker_threads';
+
+const { writeSync } = process.getBuiltinModule('node:fs');
 
 interface WatchData {
   readonly beats: SharedArrayBuffer;

@@ -14,7 +14,6 @@
  *    (hang-stack.ts);
  * 6. removes its env and `--import` so processes the app spawns run plain.
  */
-import { Server as NetServer } from 'node:net';
 import { ENV } from '../ipc/env.js';
 import { startHangStack } from './hang-stack.js';
 import { startHeartbeat } from './heartbeat.js';
@@ -23,6 +22,9 @@ import { planListen } from './listen-args.js';
 import { WorkerRuntime } from './runtime.js';
 import { wrapSend } from './send.js';
 import { installWorkerSignals } from './signals.js';
+
+const { Server: NetServer } = process.getBuiltinModule('node:net');
+type NetServer = InstanceType<typeof NetServer>;
 
 function readEnv(): WorkerRuntime['info'] | undefined {
   const workerId = Number(process.env[ENV.workerId]);

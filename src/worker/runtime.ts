@@ -30,7 +30,6 @@
  */
 import { systemClock } from '../clock.js';
 import type { Server as HttpServer } from 'node:http';
-import { Server as NetServer } from 'node:net';
 import { type ListenAddress, formatAddress } from '../ipc/address.js';
 import { Channel, type Port } from '../ipc/channel.js';
 import type { Reply } from '../ipc/envelope.js';
@@ -44,6 +43,9 @@ import type { ListenPlan } from './listen-args.js';
 import { countRequests } from './request-count.js';
 import { WebSocketCloser } from './websocket-close.js';
 import { IllegalTransition, type WorkerPhase, canTransition } from './phase.js';
+
+const { Server: NetServer } = process.getBuiltinModule('node:net');
+type NetServer = InstanceType<typeof NetServer>;
 
 export interface WorkerInfo {
   readonly workerId: number;

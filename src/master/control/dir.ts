@@ -5,10 +5,11 @@
  * remove that directory again when it is empty, so neither a failed start
  * nor a stop leaves one behind.
  */
-import { mkdirSync, rmdirSync } from 'node:fs';
 import { OverseerError, systemCode } from '../../errors.js';
 import { type ControlCandidate, type ControlDir, controlDirs, socketPathIn } from '../../ipc/control-path.js';
 import { controlDirProblem, ownDirProblem } from '../../ipc/trusted-dir.js';
+
+const { mkdirSync, rmdirSync } = process.getBuiltinModule('node:fs');
 
 export interface SkippedDir {
   readonly dir: string;

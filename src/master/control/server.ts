@@ -29,9 +29,8 @@
  *   file is removed at `close()` only while it is still this socket (same
  *   inode).
  */
-import { existsSync, lstatSync, renameSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { type Server, type Socket, createServer } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import { ConfigError, OverseerError, systemCode } from '../../errors.js';
 import {
   CONTROL_VERSION, type ControlRequest, type ControlRequestType, type ControlResponse, type ControlResult, MAX_REQUEST_BYTES,
@@ -44,6 +43,9 @@ import { effectiveUid } from '../../ipc/trusted-dir.js';
 import { makeControlDir, removeControlDir } from './dir.js';
 import { type ProgressSource, followUpgrade } from './progress.js';
 import { reclaimSocketPath } from '../sockets/stale-socket.js';
+
+const { existsSync, lstatSync, renameSync, unlinkSync } = process.getBuiltinModule('node:fs');
+const { createServer } = process.getBuiltinModule('node:net');
 
 /** What the control socket asks of the master. */
 export interface ControlTarget extends ProgressSource {

@@ -10,9 +10,9 @@
  * port each time, so it never repeats. Unix paths are compared after
  * resolution against the working directory (`./a.sock` is `a.sock`).
  */
-import { isIP } from 'node:net';
 import { ConfigError } from '../../errors.js';
 import { type ListenAddress, isWildcardHost } from '../../ipc/address.js';
+import { isIP } from './parse-address.js';
 
 /** One spelling per IP address (`[0:0::1]` is `[::1]`); undefined for a wildcard or a host name. */
 function canonicalIp(host: string | undefined): string | undefined {

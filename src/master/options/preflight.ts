@@ -9,13 +9,13 @@
  * first, and `Master.start()` calls it again for code that builds a Master
  * itself, at no extra cost.
  */
-import { execFile } from 'node:child_process';
-import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { ConfigError, systemCode } from '../../errors.js';
 import { findProgram } from '../spawn/find-program.js';
 import type { MasterOptions } from './options.js';
+
+const { statSync } = process.getBuiltinModule('node:fs');
 
 const checked = new WeakMap<MasterOptions, Promise<void>>();
 /** `node --version` parses every option and exits; far below this. */
@@ -80,6 +80,9 @@ export async function checkNodeArgs(nodeArgs: readonly string[]): Promise<void> 
 
 /** Node's first line on stderr when it refuses these options; undefined when it accepts them. */
 function nodeRejects(nodeArgs: readonly string[]): Promise<string | undefined> {
+  // node:child_process (and node:net, which it loads) only when there is an
+  // argument to check: a script that is not found is said without them.
+  const { execFile } = process.getBuiltinModule('node:child_process');
   return new Promise((done) => {
     execFile(
       process.execPath,

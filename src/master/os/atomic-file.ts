@@ -11,10 +11,11 @@
  * - the mode is set on the open descriptor, never through a path.
  */
 import type * as Crypto from 'node:crypto';
-import { closeSync, constants, fchmodSync, lstatSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { OverseerError, systemCode } from '../../errors.js';
+
+const { closeSync, constants, fchmodSync, lstatSync, openSync, renameSync, unlinkSync, writeSync } = process.getBuiltinModule('node:fs');
 
 /**
  * node:crypto only when a file is written (`--pid-file`): a master without

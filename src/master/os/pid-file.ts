@@ -5,12 +5,13 @@
  * dead process is stale and replaced. Beside it, the control record
  * (src/ipc/control-record.ts) says where our control socket is.
  */
-import { closeSync, constants, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import { OverseerError } from '../../errors.js';
 import { controlRecordPath } from '../../ipc/control-record.js';
 import { isAlive } from '../../alive.js';
 import { refuseUnsafeTarget, removeQuietly, writeFileAtomically } from './atomic-file.js';
+
+const { closeSync, constants, openSync, readSync } = process.getBuiltinModule('node:fs');
 
 /** The pid in the file; undefined if there is none, or the path is a symbolic link (never followed). */
 export function readPidFile(path: string): number | undefined {

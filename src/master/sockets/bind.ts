@@ -15,13 +15,14 @@
  * a helper with the workers' credentials (bind-as.ts), so that a worker gets
  * from the master no more than it could bind itself.
  */
-import * as net from 'node:net';
-import { getSystemErrorName } from 'node:util';
 import { ListenError } from '../../errors.js';
 import { type ListenAddress, formatAddress } from '../../ipc/address.js';
 import { socketPathProblem } from '../../ipc/socket-path.js';
 import { listenSockets } from './listen-helper.js';
 import { reclaimSocketPath } from './stale-socket.js';
+
+const net = process.getBuiltinModule('node:net');
+const { getSystemErrorName } = process.getBuiltinModule('node:util');
 
 /** The native handle: only what the master uses of it. */
 export interface ServerHandle {

@@ -9,11 +9,12 @@
  * not the master's (bind-as.ts): `--user` bounds what a worker can get to the
  * operator's sockets plus what it could bind itself.
  */
-import { lstatSync, unlinkSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type ListenAddress, formatAddress } from '../../ipc/address.js';
 import { type Binder, type Bound, bindAddress, masterBinder } from './bind.js';
 import type { InheritedSocket, PassedFd } from '../systemd/socket-activation.js';
+
+const { lstatSync, unlinkSync } = process.getBuiltinModule('node:fs');
 
 export interface HeldListener extends Bound {
   /** Stable identity used to compare what generations listen on. */

@@ -6,9 +6,10 @@
  * typo fails the start with exit code 2) and again at every spawn (a program
  * removed since then fails that worker's start, like a crash would).
  */
-import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { delimiter, resolve } from 'node:path';
 import { ConfigError } from '../../errors.js';
+
+const { accessSync, constants, existsSync, statSync } = process.getBuiltinModule('node:fs');
 
 function isExecutableFile(path: string): boolean {
   try {

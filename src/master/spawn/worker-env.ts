@@ -3,13 +3,14 @@
  * environment contract (OVERSEER_* and PORT), and with `--exec` the sockets
  * it gets at fds 3… (a program cannot ask for more later).
  */
-import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ENV, heartbeatIntervalMs } from '../../ipc/env.js';
 import type { MasterOptions } from '../options/options.js';
 import type { HeldListener } from '../sockets/listeners.js';
 import { findProgram } from './find-program.js';
 import type { SpawnSpec } from './spawner.js';
+
+const { realpathSync } = process.getBuiltinModule('node:fs');
 
 export interface WorkerIdentity {
   readonly workerId: number;

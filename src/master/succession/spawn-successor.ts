@@ -6,9 +6,10 @@
  * It is not detached: it stays in the service's process group and cgroup.
  */
 import { spawn } from 'node:child_process';
-import { realpathSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { SpawnSuccessor } from './replace-self.js';
+
+const { realpathSync, statSync } = process.getBuiltinModule('node:fs');
 
 export const spawnSuccessor: SpawnSuccessor = (plan) =>
   spawn(plan.node, [...plan.args], { cwd: plan.cwd, env: plan.env, stdio: ['ignore', 'inherit', 'inherit', ...plan.fds, 'ipc'] });

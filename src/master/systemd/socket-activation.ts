@@ -11,12 +11,13 @@
  * run before any worker is forked (workers are forked with the master's
  * environment, and must not take the sockets for their own).
  */
-import { readFileSync, readlinkSync } from 'node:fs';
-import * as net from 'node:net';
-import { getSystemErrorName } from 'node:util';
 import { ListenError } from '../../errors.js';
 import type { ListenAddress } from '../../ipc/address.js';
 import type { Bound, ServerHandle } from '../sockets/bind.js';
+
+const { readFileSync, readlinkSync } = process.getBuiltinModule('node:fs');
+const net = process.getBuiltinModule('node:net');
+const { getSystemErrorName } = process.getBuiltinModule('node:util');
 
 /** The first passed descriptor (SD_LISTEN_FDS_START). */
 export const LISTEN_FDS_START = 3;
