@@ -8,17 +8,9 @@
 const argv = process.argv.slice(2);
 let run;
 try {
-  // `overseer start` runs the master in this process. Its V8 settings come
-  // first: loading the modules (these, then the CLI's and the master's) is
-  // what would start V8's optimizing compilers (dist/master/tune-v8.js).
-  // Not for `start --help`: with the flags changed, a short command takes
-  // longer (measured on a refused `start`: Node 20 ~3 ms, Node 24 ~12 ms;
-  // likely Node's built-in code cache no longer matching V8's flags).
-  const help = argv.includes('--help') || argv.includes('-h');
-  if (argv[0] === 'start' && !help) (await import('../dist/master/tune-v8.js')).tuneV8ForMaster();
   if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
     const { overseerVersion } = await import('../dist/version.js');
-    process.stdout.write(`${overseerVersion()}\n`);
+    (await import('../dist/cli/output.js')).stdout.write(`${overseerVersion()}\n`);
     process.exit(0);
   }
   ({ run } = await import('../dist/cli/main.js'));

@@ -19,13 +19,14 @@
  * that; `npm run bench -- --phases startup` measures it.
  */
 import { ConfigError, OverseerError } from '../errors.js';
+import { stderr, stdout } from './output.js';
 
 export async function run(argv: readonly string[]): Promise<number> {
   try {
     if (argv.includes('--help') || argv.includes('-h')) {
-      const help = (await import('./help.js')).prebuiltHelp(argv, process.stdout);
+      const help = (await import('./help.js')).prebuiltHelp(argv, stdout);
       if (help !== undefined) {
-        process.stdout.write(help);
+        stdout.write(help);
         return 0;
       }
     }
@@ -42,11 +43,11 @@ export async function run(argv: readonly string[]): Promise<number> {
     return await runProgram(argv);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`overseer: ${message}\n`);
+    stderr.write(`overseer: ${message}\n`);
     // Bad input, and "no master answers", are exit 2; failures at run time are 1.
     if (error instanceof ConfigError || (error instanceof OverseerError && error.code === 'ERR_NO_MASTER')) return 2;
     if (error instanceof OverseerError) return 1;
-    if (error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+    if (error instanceof Error && error.stack) stderr.write(`${error.stack}\n`);
     return 1;
   }
 }

@@ -1,10 +1,10 @@
 /** `overseer status`: what the master is running now. Exit 2 when no master answers. */
-import type { Writable } from 'node:stream';
+import { type TextOutput, stdout } from './output.js';
 import type { MasterStatus, WorkerStatus } from '../ipc/control.js';
 import { type OptionsOf, parseTimeout } from './client-options.js';
 import { connectToMaster, locate } from './find-master.js';
 
-export async function runStatus(options: OptionsOf<'status'>, out: Writable = process.stdout): Promise<number> {
+export async function runStatus(options: OptionsOf<'status'>, out: TextOutput = stdout): Promise<number> {
   const timeoutMs = parseTimeout(options.timeout) ?? 10_000;
   const connection = await connectToMaster(locate(options));
   try {

@@ -4,17 +4,18 @@
  * can start another one right after. Exit 0 stopped, 1 not within
  * `--timeout`, 2 no master answers.
  */
-import { readFileSync } from 'node:fs';
-import type { Writable } from 'node:stream';
+import { type TextOutput, stdout } from './output.js';
 import { OverseerError } from '../errors.js';
 import { isAlive } from '../alive.js';
 import { type OptionsOf, parseTimeout } from './client-options.js';
 import { connectToMaster, locate } from './find-master.js';
 
+const { readFileSync } = process.getBuiltinModule('node:fs');
+
 /** How often to look whether the master's pid is gone, after it said it stopped. */
 const EXIT_POLL_MS = 10;
 
-export async function runStop(options: OptionsOf<'stop'>, out: Writable = process.stdout): Promise<number> {
+export async function runStop(options: OptionsOf<'stop'>, out: TextOutput = stdout): Promise<number> {
   const timeoutMs = parseTimeout(options.timeout);
   const deadline = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs;
   const left = () => (deadline === Infinity ? undefined : Math.max(1, deadline - Date.now()));

@@ -7,10 +7,9 @@
  * validation as `start` (bad input: exit 2), and every path in them is made
  * absolute against the current directory, which becomes WorkingDirectory=.
  */
-import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Writable } from 'node:stream';
+import { type TextOutput, stdout } from './output.js';
 import { ConfigError } from '../errors.js';
 import { formatAddress } from '../ipc/address.js';
 import { logicalCwd } from '../cwd.js';
@@ -18,6 +17,8 @@ import { type RawStartOptions, parseStartOptions } from '../master/options/index
 import { overseerVersion } from '../version.js';
 import { type Units, renderUnits } from './render-units.js';
 import { startArgv } from './start-options.js';
+
+const { writeFileSync } = process.getBuiltinModule('node:fs');
 
 export interface UnitOptions {
   /** Render the `.socket` unit: true unless `--no-socket`. */
@@ -68,7 +69,7 @@ export function unitsFor(raw: RawStartOptions, unit: UnitOptions, cwd: string): 
   });
 }
 
-export function runSystemdUnit(raw: RawStartOptions, unit: UnitOptions, out: Writable = process.stdout): number {
+export function runSystemdUnit(raw: RawStartOptions, unit: UnitOptions, out: TextOutput = stdout): number {
   const cwd = logicalCwd();
   const units = unitsFor(raw, unit, cwd);
   const { name } = units;

@@ -6,9 +6,8 @@
  * on its own). Exit 1: it did not take over (the old master keeps serving),
  * or no answer came in time. Exit 2: bad input, or no master answers.
  */
-import { accessSync, constants, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Writable } from 'node:stream';
+import { type TextOutput, stderr, stdout } from './output.js';
 import { logicalCwd } from '../cwd.js';
 import { ConfigError } from '../errors.js';
 import type { SelfUpgradeOutcome } from '../ipc/control.js';
@@ -16,7 +15,9 @@ import { type OptionsOf, parseTimeout } from './client-options.js';
 import { connectToMaster, locate } from './find-master.js';
 import { printOutcome } from './print-outcome.js';
 
-export async function runSelfUpgrade(options: OptionsOf<'upgrade'>, out: Writable = process.stdout, err: Writable = process.stderr): Promise<number> {
+const { accessSync, constants, statSync } = process.getBuiltinModule('node:fs');
+
+export async function runSelfUpgrade(options: OptionsOf<'upgrade'>, out: TextOutput = stdout, err: TextOutput = stderr): Promise<number> {
   const timeoutMs = parseTimeout(options.timeout);
   const node = options.node === undefined ? undefined : checkNode(options.node);
   const connection = await connectToMaster(locate(options));

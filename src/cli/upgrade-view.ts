@@ -11,7 +11,7 @@
  * Only used when stdout is a terminal and not `--json`; otherwise the
  * command prints its single outcome line as before, so scripts see no change.
  */
-import type { Writable } from 'node:stream';
+import type { TextOutput } from './output.js';
 import type { UpgradeOutcome, UpgradeProgress } from '../ipc/control.js';
 
 const ERASE_LINE = '\r\x1b[2K';
@@ -23,7 +23,7 @@ export function formatMs(ms: number): string {
 }
 
 export class UpgradeView {
-  readonly #out: Writable;
+  readonly #out: TextOutput;
   readonly #now: () => number;
   readonly #startedAt: number;
   /** Renders the current line from the time since the command started; undefined: nothing on it. */
@@ -40,7 +40,7 @@ export class UpgradeView {
   /** The old generation, once its drain is reported. */
   #old: number | undefined;
 
-  constructor(out: Writable, now: () => number = Date.now) {
+  constructor(out: TextOutput, now: () => number = Date.now) {
     this.#out = out;
     this.#now = now;
     this.#startedAt = now();
@@ -99,7 +99,7 @@ export class UpgradeView {
   }
 
   /** The outcome arrived: the starting line is left as it ended, then the outcome line (on `err` if it failed). */
-  outcome(outcome: UpgradeOutcome, text: string, err: Writable): void {
+  outcome(outcome: UpgradeOutcome, text: string, err: TextOutput): void {
     if (this.#generation !== undefined && this.#line !== undefined && !outcome.ok) this.#commit(this.#starting());
     this.#clear();
     this.#line = undefined;

@@ -13,7 +13,7 @@
  *
  * `--self [--node <path>]` replaces the master itself instead (upgrade-self.ts).
  */
-import type { Writable } from 'node:stream';
+import { type TextOutput, stderr, stdout } from './output.js';
 import type { UpgradeOutcome } from '../ipc/control.js';
 import { ConfigError } from '../errors.js';
 import { type OptionsOf, parseTimeout } from './client-options.js';
@@ -22,7 +22,7 @@ import { connectToMaster, locate } from './find-master.js';
 import { printOutcome } from './print-outcome.js';
 import type { UpgradeView } from './upgrade-view.js';
 
-export async function runUpgrade(options: OptionsOf<'upgrade'>, out: Writable = process.stdout, err: Writable = process.stderr): Promise<number> {
+export async function runUpgrade(options: OptionsOf<'upgrade'>, out: TextOutput = stdout, err: TextOutput = stderr): Promise<number> {
   if (options.self) return (await import('./upgrade-self.js')).runSelfUpgrade(options, out, err);
   if (options.node !== undefined) throw new ConfigError(`--node ${options.node}: only with --self (the Node.js binary of a successor master)`);
   const timeoutMs = parseTimeout(options.timeout);
@@ -36,11 +36,11 @@ export async function runUpgrade(options: OptionsOf<'upgrade'>, out: Writable = 
 }
 
 /** A terminal that understands `\r` and erasing a line. */
-function isTerminal(out: Writable): boolean {
-  return (out as { isTTY?: boolean }).isTTY === true && process.env.TERM !== 'dumb';
+function isTerminal(out: TextOutput): boolean {
+  return out.isTTY === true && process.env.TERM !== 'dumb';
 }
 
-async function withProgress(connection: ControlConnection, timeoutMs: number | undefined, out: Writable, err: Writable): Promise<number> {
+async function withProgress(connection: ControlConnection, timeoutMs: number | undefined, out: TextOutput, err: TextOutput): Promise<number> {
   const sent = connection.send('upgrade', { progress: true });
   const deadline = timeoutMs === undefined ? undefined : { at: Date.now() + timeoutMs, ms: timeoutMs };
   // The view only on a terminal: a script's `overseer upgrade` does not load it.

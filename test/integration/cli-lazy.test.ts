@@ -17,6 +17,7 @@ import { BIN, ROOT, startMaster } from '../helpers/master.js';
 import { tempDir } from '../helpers/processes.js';
 
 const RECORDER = pathToFileURL(`${ROOT}test/fixtures/record-loads.mjs`).href;
+const BUILTINS_RECORDER = `${ROOT}test/fixtures/record-builtins.cjs`;
 const BIN_URL = pathToFileURL(BIN).href;
 
 /** What only a running master needs. */
@@ -31,6 +32,16 @@ const heavyIn = (loaded: readonly string[]) => loaded.filter((url) => HEAVY.some
 const COMMANDER = /\/node_modules\/commander\//;
 
 const readLoads = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : []);
+
+/** The public built-ins `overseer <args>` loaded (test/fixtures/record-builtins.cjs), for a client that finds no master. */
+function builtinsOf(args: readonly string[]) {
+  const dir = tempDir('overseer-lazy-');
+  const file = join(dir, 'builtins.txt');
+  writeFileSync(join(dir, 'app.js'), 'require("http").createServer((q, r) => r.end()).listen(process.env.PORT);\n');
+  const env = { ...process.env, XDG_RUNTIME_DIR: dir, OVERSEER_RECORD_BUILTINS: file, NODE_OPTIONS: '' };
+  const result = spawnSync(process.execPath, ['--require', BUILTINS_RECORDER, BIN, ...args], { cwd: dir, env, encoding: 'utf8', timeout: 15_000 });
+  return { code: result.status, stderr: result.stderr, builtins: readLoads(file) };
+}
 
 function runRecorded(args: readonly string[]) {
   const dir = tempDir('overseer-lazy-');
@@ -79,8 +90,38 @@ describe('CLI start-up loads only what the command uses', () => {
       const result = runRecorded([command]);
       expect(result.code, result.stderr).toBe(2);
       expect(result.stderr).toMatch(/no master answers/);
-      const talking = result.loaded.filter((url) => /\/dist\/(cli\/control-client|ipc\/control|ipc\/lines)\.js$/.test(url) || url === 'node:net');
+      const talking = result.loaded.filter((url) => /\/dist\/(cli\/control-client|ipc\/control|ipc\/lines)\.js$/.test(url));
       expect(talking, `overseer ${command}`).toEqual([]);
+      const loaded = builtinsOf([command]);
+      expect(loaded.code, loaded.stderr).toBe(2);
+      expect(loaded.builtins).toContain('node:fs');
+      // node:net only to talk; no streams to say there is no master (its
+      // line goes out with writeSync, src/cli/output.ts); no fs.promises
+      // (node:fs is taken without its ES module facade, which loads it).
+      const unused = ['node:net', 'node:stream', 'node:fs/promises'];
+      expect(loaded.builtins.filter((name) => unused.includes(name)), `overseer ${command}`).toEqual([]);
+    }
+  });
+
+  it('a start refused for bad input loads none of the built-ins only the master uses', () => {
+    // node:v8: the master's V8 settings, set once the options and the
+    // pre-flight checks have passed (src/cli/start.ts); node:child_process:
+    // a pre-flight check of --node-arg; fs.promises and worker_threads: the
+    // master's logger. node:net is loaded by an options check only for an IP
+    // literal (and the streams with it); both also once the options are
+    // read, which asks whether stdout is a terminal (--log-format's default:
+    // process.stdout, a net.Socket for the pipe here).
+    const always = ['node:v8', 'node:child_process', 'node:fs/promises', 'node:worker_threads'];
+    const cases: Array<[readonly string[], readonly string[]]> = [
+      [['start', 'app.js', '--workers', '0'], [...always, 'node:net', 'node:stream']],
+      [['start', 'app.js', '--listen', '127.0.0.1:3000', '--listen', '127.0.0.1:3000'], always],
+      [['start', 'missing.js'], always],
+    ];
+    for (const [args, unused] of cases) {
+      const result = builtinsOf(args);
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stderr).toMatch(/^overseer: /);
+      expect(result.builtins.filter((name) => unused.includes(name)), `overseer ${args.join(' ')}`).toEqual([]);
     }
   });
 
