@@ -83,11 +83,12 @@ export function formatReport(results) {
   if (results.footprint) {
     const f = results.footprint;
     out.push('\n### 4. Footprint');
-    out.push(`\nThe process that stays, hello app with 2 workers/instances, idle vs after ${f.upgradesPlanned} back-to-back upgrades\n`);
-    out.push(header(['process', 'RSS MiB idle', `RSS MiB after`, 'open fds idle', 'open fds after', 'upgrades done']));
+    const settleS = (f.rows.find((r) => r.settleMs)?.settleMs ?? 0) / 1000;
+    out.push(`\nThe process that stays, hello app with 2 workers/instances, idle vs after ${f.upgradesPlanned} back-to-back upgrades; each read at once (first answer; last upgrade done) and settled (${settleS} s later, nothing happening: after V8's memory reducer)\n`);
+    out.push(header(['process', 'RSS MiB idle', 'RSS MiB idle, settled', 'RSS MiB after', 'RSS MiB after, settled', 'open fds idle', 'open fds after (settled)', 'upgrades done']));
     for (const r of f.rows) {
       const failedUpgrades = r.failedUpgrades?.length ? ` (+${r.failedUpgrades.length} failed)` : '';
-      out.push(row([r.label, mib(r.idle?.rssKb), mib(r.after?.rssKb), num(r.idle?.fds), num(r.after?.fds), `${r.upgrades}${failedUpgrades}`]) + (r.error ? ` ${r.error}` : ''));
+      out.push(row([r.label, mib(r.idle?.rssKb), mib(r.idleSettled?.rssKb), mib(r.after?.rssKb), mib(r.afterSettled?.rssKb), num(r.idle?.fds), `${num(r.after?.fds)} (${num(r.afterSettled?.fds)})`, `${r.upgrades}${failedUpgrades}`]) + (r.error ? ` ${r.error}` : ''));
     }
   }
   if (results.scale) {

@@ -16,11 +16,10 @@
  *   phase, killed at the end of the phase.
  * - Bounded: a full run takes about 8 minutes on 2 cores for the first five
  *   phases, plus about 4.5 for scale, drain and self-healing (and the 100
- *   upgrades of footprint), plus about 1 for self-upgrade; at 15 minutes (6
- *   for --quick) the run is
- *   abandoned. Whatever ends it (done, error,
- *   deadline, SIGINT/SIGTERM), every process it started is stopped, and
- *   PM2's daemon killed, before it exits.
+ *   upgrades of footprint, and its 4 × 12 s at rest), plus about 1 for
+ *   self-upgrade; at 15 minutes (6 for --quick) the run is abandoned.
+ *   Whatever ends it (done, error, deadline, SIGINT/SIGTERM), every process
+ *   it started is stopped, and PM2's daemon killed, before it exits.
  * - Prints Markdown tables and writes the full results as JSON under
  *   bench/results/ (after every phase: an abandoned run keeps the phases it
  *   finished), and, right after the deploy phase, one chart per app beside it
@@ -345,7 +344,7 @@ async function main() {
     const rows = [];
     for (const contender of contenders) {
       const r = await measureFootprint({ contender, upgrades: PLAN.footprint.upgrades, log });
-      log(`  ${contender.label}: RSS ${r.idle?.rssKb} → ${r.after?.rssKb} KiB, fds ${r.idle?.fds} → ${r.after?.fds}`);
+      log(`  ${contender.label}: RSS ${r.idle?.rssKb} (settled ${r.idleSettled?.rssKb}) → ${r.after?.rssKb} (settled ${r.afterSettled?.rssKb}) KiB, fds ${r.idle?.fds} → ${r.after?.fds}`);
       rows.push(r);
     }
     return { upgradesPlanned: PLAN.footprint.upgrades, rows };

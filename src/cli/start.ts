@@ -17,10 +17,6 @@ export async function runStart(script: string, args: readonly string[], values: 
   // The script and --node-arg checked against the disk and node, still before
   // anything is created (no log line, control socket, PID file or socket).
   await preflight(options);
-  // All is good: this process is to be the master. Its V8 settings come now,
-  // before the master's modules load and run (master/tune-v8.ts); a `start`
-  // refused for bad input never pays for them.
-  (await import('../master/tune-v8.js')).tuneV8ForMaster();
   const { runStart: runMaster } = await import('../master/index.js');
   return runMaster(options);
 }

@@ -2,17 +2,13 @@
  * V8 settings for the master process, for a small resident footprint
  * (docs/decisions.md, "The master's footprint", with the measurements).
  *
- * Contract: `overseer start` calls `tuneV8ForMaster()` once, as soon as its
- * options are known to be good (src/cli/start.ts), before the pre-flight
- * checks and the master's modules load. Not earlier: setting any V8 flag
- * makes the rest of a short command slower (Node's built-in code cache is
- * made for the default flags; node:v8 loads the streams), which a `start`
- * refused for bad input would pay for (4.4 ms of 46 on Node 24). What runs
- * before it is the CLI's loading of the options pipeline: on Node 20 V8
- * optimizes none of it; on Node 24 Maglev takes three of the module
- * loader's path functions, +0.4 MiB of master RSS (docs/decisions.md). It
- * changes this process alone: workers are started with their own command
- * line and never inherit V8 flags set at run time.
+ * Contract: bin/overseer.js calls `tuneV8ForMaster()` once, for `overseer
+ * start` only, before it loads any other module: the CLI's own loading can
+ * already run the loader hot enough, depending on the install (setting the
+ * flags once the options were checked let TurboFan start in the bench's
+ * layout, a copy with node_modules linked: +3.9 MiB). It changes this
+ * process alone: workers are started with their own command line and never
+ * inherit V8 flags set at run time.
  *
  * - No optimizing compilers (TurboFan; Maglev, on by default from Node 22).
  *   Loading the master runs Node's module loader hot enough for V8 to start
