@@ -33,23 +33,21 @@ const COMMANDER = /\/node_modules\/commander\//;
 
 const readLoads = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : []);
 
-/** The public built-ins `overseer <args>` loaded (test/fixtures/record-builtins.cjs), for a client that finds no master. */
-function builtinsOf(args: readonly string[]) {
-  const dir = tempDir('overseer-lazy-');
-  const file = join(dir, 'builtins.txt');
-  writeFileSync(join(dir, 'app.js'), 'require("http").createServer((q, r) => r.end()).listen(process.env.PORT);\n');
-  const env = { ...process.env, XDG_RUNTIME_DIR: dir, OVERSEER_RECORD_BUILTINS: file, NODE_OPTIONS: '' };
-  const result = spawnSync(process.execPath, ['--require', BUILTINS_RECORDER, BIN, ...args], { cwd: dir, env, encoding: 'utf8', timeout: 15_000 });
-  return { code: result.status, stderr: result.stderr, builtins: readLoads(file) };
-}
-
-function runRecorded(args: readonly string[]) {
+/**
+ * `overseer <args>` run with a recorder: 'modules' (record-loads.mjs: the
+ * URLs of the modules it loads) or 'built-ins' (record-builtins.cjs: the
+ * public built-ins it loads however it got them, `node:<name>`).
+ */
+function runRecorded(args: readonly string[], recorder: 'modules' | 'built-ins' = 'modules') {
   const dir = tempDir('overseer-lazy-');
   const file = join(dir, 'loads.txt');
   writeFileSync(join(dir, 'app.js'), 'require("http").createServer((q, r) => r.end()).listen(process.env.PORT);\n');
   // An empty runtime directory and cwd: the clients find no master and say so.
-  const env = { ...process.env, XDG_RUNTIME_DIR: dir, OVERSEER_RECORD_LOADS: file, NODE_OPTIONS: '' };
-  const result = spawnSync(process.execPath, ['--import', RECORDER, BIN, ...args], { cwd: dir, env, encoding: 'utf8', timeout: 15_000 });
+  const env = { ...process.env, XDG_RUNTIME_DIR: dir, NODE_OPTIONS: '' };
+  if (recorder === 'modules') env.OVERSEER_RECORD_LOADS = file;
+  else env.OVERSEER_RECORD_BUILTINS = file;
+  const preload = recorder === 'modules' ? ['--import', RECORDER] : ['--require', BUILTINS_RECORDER];
+  const result = spawnSync(process.execPath, [...preload, BIN, ...args], { cwd: dir, env, encoding: 'utf8', timeout: 15_000 });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr, loaded: readLoads(file) };
 }
 
@@ -92,14 +90,14 @@ describe('CLI start-up loads only what the command uses', () => {
       expect(result.stderr).toMatch(/no master answers/);
       const talking = result.loaded.filter((url) => /\/dist\/(cli\/control-client|ipc\/control|ipc\/lines)\.js$/.test(url));
       expect(talking, `overseer ${command}`).toEqual([]);
-      const loaded = builtinsOf([command]);
-      expect(loaded.code, loaded.stderr).toBe(2);
-      expect(loaded.builtins).toContain('node:fs');
+      const builtins = runRecorded([command], 'built-ins');
+      expect(builtins.code, builtins.stderr).toBe(2);
+      expect(builtins.loaded).toContain('node:fs');
       // node:net only to talk; no streams to say there is no master (its
       // line goes out with writeSync, src/cli/output.ts); no fs.promises
       // (node:fs is taken without its ES module facade, which loads it).
       const unused = ['node:net', 'node:stream', 'node:fs/promises'];
-      expect(loaded.builtins.filter((name) => unused.includes(name)), `overseer ${command}`).toEqual([]);
+      expect(builtins.loaded.filter((name) => unused.includes(name)), `overseer ${command}`).toEqual([]);
     }
   });
 
@@ -117,10 +115,10 @@ describe('CLI start-up loads only what the command uses', () => {
       [['start', 'missing.js'], always],
     ];
     for (const [args, unused] of cases) {
-      const result = builtinsOf(args);
+      const result = runRecorded(args, 'built-ins');
       expect(result.code, result.stderr).toBe(2);
       expect(result.stderr).toMatch(/^overseer: /);
-      expect(result.builtins.filter((name) => unused.includes(name)), `overseer ${args.join(' ')}`).toEqual([]);
+      expect(result.loaded.filter((name) => unused.includes(name)), `overseer ${args.join(' ')}`).toEqual([]);
     }
   });
 
