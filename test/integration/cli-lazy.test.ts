@@ -43,7 +43,7 @@ function runRecorded(args: readonly string[], recorder: 'modules' | 'built-ins' 
   const file = join(dir, 'loads.txt');
   writeFileSync(join(dir, 'app.js'), 'require("http").createServer((q, r) => r.end()).listen(process.env.PORT);\n');
   // An empty runtime directory and cwd: the clients find no master and say so.
-  const env = { ...process.env, XDG_RUNTIME_DIR: dir, NODE_OPTIONS: '' };
+  const env: NodeJS.ProcessEnv = { ...process.env, XDG_RUNTIME_DIR: dir, NODE_OPTIONS: '' };
   if (recorder === 'modules') env.OVERSEER_RECORD_LOADS = file;
   else env.OVERSEER_RECORD_BUILTINS = file;
   const preload = recorder === 'modules' ? ['--import', RECORDER] : ['--require', BUILTINS_RECORDER];
