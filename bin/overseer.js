@@ -14,7 +14,7 @@ try {
   // Not later, once the options are known good: how hot the CLI's loading
   // runs the module loader depends on the install (a node_modules link, a
   // pipe on stdout), and in the bench's layout TurboFan then started before
-  // the flags: +3.9 MiB of master RSS. Not for `start --help`: with the flags
+  // the flags: +3.8 MiB of master RSS. Not for `start --help`: with the flags
   // changed, a short command takes longer (a refused `start`: ~1 ms on Node
   // 20, ~5 ms on Node 24; node:v8 loads the streams, and Node's built-in code
   // cache is made for the default flags).

@@ -6,7 +6,7 @@
  * start` only, before it loads any other module: the CLI's own loading can
  * already run the loader hot enough, depending on the install (setting the
  * flags once the options were checked let TurboFan start in the bench's
- * layout, a copy with node_modules linked: +3.9 MiB). It changes this
+ * layout, a copy with node_modules linked: +3.8 MiB). It changes this
  * process alone: workers are started with their own command line and never
  * inherit V8 flags set at run time.
  *
