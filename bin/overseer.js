@@ -15,9 +15,9 @@ try {
   // runs the module loader depends on the install (a node_modules link, a
   // pipe on stdout), and in the bench's layout TurboFan then started before
   // the flags: +3.8 MiB of master RSS. Not for `start --help`: with the flags
-  // changed, a short command takes longer (a refused `start`: ~1 ms on Node
-  // 20, ~5 ms on Node 24; node:v8 loads the streams, and Node's built-in code
-  // cache is made for the default flags).
+  // set, a short command takes longer (a refused `start`: ~1 ms on Node 20,
+  // ~4 ms on Node 24, nearly all of it loading node:v8, which loads the
+  // streams).
   const help = argv.includes('--help') || argv.includes('-h');
   if (argv[0] === 'start' && !help) (await import('../dist/master/tune-v8.js')).tuneV8ForMaster();
   if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
