@@ -1,6 +1,6 @@
 const { readFileSync } = process.getBuiltinModule('node:fs');
-/** overseer's own version, from package.json (shared by the CLI and the master's status). */
 
+/** overseer's own version, from package.json (shared by the CLI and the master's status). */
 let cached: string | undefined;
 
 export function overseerVersion(): string {

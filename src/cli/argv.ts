@@ -1,4 +1,3 @@
-const { parseArgs } = process.getBuiltinModule('node:util');
 /**
  * The fast path's parser: a command line read with node:util's parseArgs
  * from the same option table commander's declarations are built from
@@ -15,6 +14,8 @@ const { parseArgs } = process.getBuiltinModule('node:util');
  * which commander reads its own way). test/unit/cli/argv.test.ts holds
  * both parsers to the same answers.
  */
+
+const { parseArgs } = process.getBuiltinModule('node:util');
 
 /** One option of a table: commander's flags, split, plus its default. */
 export interface FlagSpec {

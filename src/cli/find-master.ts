@@ -45,7 +45,8 @@ export function locate(options: ClientOptions): ControlLocation {
 /** A connection to the master `at` names, once its socket is found and trusted. */
 export async function connectToMaster(at: ControlLocation): Promise<ControlConnection> {
   const path = await findSocket(at, effectiveUid());
-  const [{ connect }, { ControlConnection }] = await Promise.all([import('node:net'), import('./control-client.js')]);
+  const { connect } = process.getBuiltinModule('node:net');
+  const { ControlConnection } = await import('./control-client.js');
   const socket = await new Promise<Socket>((resolve, reject) => {
     const s = connect(path);
     s.once('connect', () => resolve(s));

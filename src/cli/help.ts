@@ -1,4 +1,3 @@
-const { readFileSync } = process.getBuiltinModule('node:fs');
 /**
  * Help without commander: `overseer --help` and `overseer <command> --help`
  * print a text commander wrote at build time (write-help.ts, into
@@ -13,6 +12,8 @@ const { readFileSync } = process.getBuiltinModule('node:fs');
  * wider or narrower terminal, `help <command>`, a help file missing or
  * unreadable) goes to commander.
  */
+
+const { readFileSync } = process.getBuiltinModule('node:fs');
 
 /** Where the build writes the texts: `{ "": program help, "<command>": its help }`. */
 export const HELP_FILE = new URL('./help.json', import.meta.url);

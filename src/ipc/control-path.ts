@@ -19,8 +19,6 @@
  * used beside the PID file (control-record.ts), and the client with
  * `--pid-file` reads it there.
  */
-import type * as Crypto from 'node:crypto';
-import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { socketPathProblem } from './socket-path.js';
 
@@ -71,7 +69,7 @@ export function socketPathIn(dir: string, name: string): string | undefined {
  * of memory (docs/benchmarks.md, footprint) and the CLI ~3 ms of start-up.
  */
 function sha256Hex(text: string): string {
-  const { createHash } = createRequire(import.meta.url)('node:crypto') as typeof Crypto;
+  const { createHash } = process.getBuiltinModule('node:crypto');
   return createHash('sha256').update(text).digest('hex');
 }
 

@@ -3,15 +3,14 @@
  * up with `id(1)`, which asks the system's NSS (local files, LDAP, sssd…),
  * as the workers' own `getpwnam` would; Node has no API for it.
  */
-import { createRequire } from 'node:module';
 import { ConfigError } from '../../errors.js';
 
 /**
  * node:child_process, required only when a name is looked up: the options
  * pipeline also runs to refuse bad input in `overseer start`, which should
- * not pay for loading it (src/cli/commands.ts).
+ * not pay for loading it (src/cli/start.ts).
  */
-const childProcess = () => createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
+const childProcess = () => process.getBuiltinModule('node:child_process');
 
 export interface Identity {
   readonly uid: number | undefined;

@@ -10,8 +10,6 @@
  *   whoever planted it wants us to write or later remove something else;
  * - the mode is set on the open descriptor, never through a path.
  */
-import type * as Crypto from 'node:crypto';
-import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { OverseerError, systemCode } from '../../errors.js';
 
@@ -21,7 +19,7 @@ const { closeSync, constants, fchmodSync, lstatSync, openSync, renameSync, unlin
  * node:crypto only when a file is written (`--pid-file`): a master without
  * one never loads it (about 1 MB of memory, docs/benchmarks.md, footprint).
  */
-const randomHex = (bytes: number) => (createRequire(import.meta.url)('node:crypto') as typeof Crypto).randomBytes(bytes).toString('hex');
+const randomHex = (bytes: number) => process.getBuiltinModule('node:crypto').randomBytes(bytes).toString('hex');
 
 /** `what` names the file in errors, e.g. "--pid-file /run/api.pid". */
 export function writeFileAtomically(path: string, content: string, mode: number, what: string): void {

@@ -1,11 +1,12 @@
-const { lstatSync, unlinkSync } = process.getBuiltinModule('node:fs');
-const { connect } = process.getBuiltinModule('node:net');
 /**
  * Reclaiming a unix socket path before binding it (the app's `unix:` listen
  * addresses and the control socket): a socket file nobody accepts on was left
  * by a process that died, and is removed; one that a live process accepts on,
  * or a file that is not a socket, is left alone and reported.
  */
+
+const { lstatSync, unlinkSync } = process.getBuiltinModule('node:fs');
+const { connect } = process.getBuiltinModule('node:net');
 
 export type SocketPathState = 'free' | 'in-use' | 'not-a-socket';
 
