@@ -17,7 +17,7 @@ import { BIN, ROOT, startMaster } from '../helpers/master.js';
 import { tempDir } from '../helpers/processes.js';
 
 const RECORDER = pathToFileURL(`${ROOT}test/fixtures/record-loads.mjs`).href;
-const BUILTINS_RECORDER = `${ROOT}test/fixtures/record-builtins.cjs`;
+const RUNTIME_RECORDER = pathToFileURL(`${ROOT}test/fixtures/record-runtime.mjs`).href;
 const BIN_URL = pathToFileURL(BIN).href;
 
 /** What only a running master needs. */
@@ -35,8 +35,8 @@ const readLoads = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8
 
 /**
  * `overseer <args>` run with a recorder: 'modules' (record-loads.mjs: the
- * URLs of the modules it loads) or 'built-ins' (record-builtins.cjs: the
- * public built-ins it loads however it got them, `node:<name>`).
+ * URLs of the modules it loads) or 'built-ins' (record-runtime.mjs: the
+ * built-ins it loads however it got them, as `node:<name>`).
  */
 function runRecorded(args: readonly string[], recorder: 'modules' | 'built-ins' = 'modules') {
   const dir = tempDir('overseer-lazy-');
@@ -45,11 +45,13 @@ function runRecorded(args: readonly string[], recorder: 'modules' | 'built-ins' 
   // An empty runtime directory and cwd: the clients find no master and say so.
   const env: NodeJS.ProcessEnv = { ...process.env, XDG_RUNTIME_DIR: dir, NODE_OPTIONS: '' };
   if (recorder === 'modules') env.OVERSEER_RECORD_LOADS = file;
-  else env.OVERSEER_RECORD_BUILTINS = file;
-  const preload = recorder === 'modules' ? ['--import', RECORDER] : ['--require', BUILTINS_RECORDER];
-  const result = spawnSync(process.execPath, [...preload, BIN, ...args], { cwd: dir, env, encoding: 'utf8', timeout: 15_000 });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr, loaded: readLoads(file) };
+  else env.OVERSEER_RECORD_RUNTIME = dir;
+  const result = spawnSync(process.execPath, ['--import', recorder === 'modules' ? RECORDER : RUNTIME_RECORDER, BIN, ...args], { cwd: dir, env, encoding: 'utf8', timeout: 15_000 });
+  const loaded = recorder === 'modules' ? readLoads(file) : readBuiltins(join(dir, `${result.pid}.json`));
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr, loaded };
 }
+
+const readBuiltins = (file: string) => (existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { builtins: string[] }).builtins.map((name) => `node:${name}`) : []);
 
 // `commander`: whether the command line goes to commander (help in a form
 // not prebuilt, an error commander reports) or is answered without it.
